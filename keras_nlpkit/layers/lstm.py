@@ -1,0 +1,141 @@
+import keras
+from keras import ops
+
+from keras_nlpkit.api_export import nlpkit_export
+from keras_nlpkit.layers.recurrent import RecurrentLayer
+
+
+@nlpkit_export("keras_nlpkit.layers.LSTM")
+class LSTM(RecurrentLayer):
+    """Long short-term memory layer, stateless or stateful, with a one-step call.
+
+    What it adds over `keras.layers.LSTM`: an explicit-state `step()` (one timestep,
+    state in → output and state out) that the streaming export and the on-device
+    runtime are built on, and a time loop that projects the inputs of all timesteps
+    in one matmul before the recurrence. Weights have the Keras layout and names
+    (`kernel` `(features, 4 * units)`, `recurrent_kernel` `(units, 4 * units)`,
+    `bias` `(4 * units,)`, gates in the order i, f, c, o), so they copy unchanged to
+    and from `keras.layers.LSTM` and tf-keras.
+
+    For each timestep:
+        i = σ(x W_i + h U_i + b_i), f = σ(x W_f + h U_f + b_f),
+        g = tanh(x W_c + h U_c + b_c), o = σ(x W_o + h U_o + b_o),
+        c' = f ⊙ c + i ⊙ g, h' = o ⊙ tanh(c').
+
+    Args:
+        units: positive int, size of the hidden and cell state.
+        activation: activation of the candidate and of the output; `"tanh"`.
+        recurrent_activation: activation of the gates; `"sigmoid"`.
+        use_bias: whether the gates have a bias.
+        kernel_initializer, recurrent_initializer, bias_initializer: initializers.
+        unit_forget_bias: if `True`, the forget-gate bias starts at 1 (Jozefowicz
+            et al., 2015), whatever `bias_initializer` is.
+        kernel_regularizer, recurrent_regularizer, bias_regularizer: regularizers.
+        kernel_constraint, recurrent_constraint, bias_constraint: constraints.
+        dropout: rate of the input dropout, one mask for all timesteps.
+        recurrent_dropout: rate of the dropout on `h` inside the recurrence.
+        seed: seed of the dropout masks.
+        return_sequences: return `(batch, seq, units)` instead of the last output.
+        return_state: also return the final `h` and `c`.
+        go_backwards: read the sequence backwards (outputs in reading order).
+        stateful: the final state of batch k is the initial state of batch k+1;
+            needs a fixed batch size; `reset_state()` zeroes it.
+        zero_output_for_mask: output zeros at masked steps instead of repeating
+            the previous output.
+        **kwargs: `keras.layers.Layer` arguments (`name`, `dtype`, ...).
+
+    Call arguments:
+        sequences: `(batch, seq, features)`.
+        initial_state: optional `[h, c]`, each `(batch, units)`.
+        mask: optional `(batch, seq)` boolean, `True` for real timesteps.
+        training: enables dropout.
+
+    Returns:
+        `(batch, units)`, or `(batch, seq, units)` with `return_sequences`;
+        with `return_state`, the tuple `(output, h, c)`.
+
+    Example:
+    ```python
+    import numpy as np
+    import keras_nlpkit
+
+    lstm = keras_nlpkit.layers.LSTM(16, return_sequences=True, return_state=True)
+    x = np.random.rand(2, 5, 8).astype("float32")
+    outputs, h, c = lstm(x)                      # (2, 5, 16), (2, 16), (2, 16)
+    y, (h1, c1) = lstm.step(x[:, 0], [h, c])     # one more timestep
+    ```
+
+    References:
+        - [Hochreiter and Schmidhuber, 1997](https://www.bioinf.jku.at/publications/older/2604.pdf)
+        - [Gers et al., 2000](https://doi.org/10.1162/089976600300015015)
+    """
+
+    gates = 4
+    state_names = ("h", "c")
+
+    def __init__(self, units, unit_forget_bias=True, **kwargs):
+        super().__init__(units, **kwargs)
+        self.unit_forget_bias = unit_forget_bias
+
+    def build_weights(self, input_dim):
+        units = self.units
+        self.kernel = self.add_weight(
+            shape=(input_dim, 4 * units),
+            initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
+            name="kernel",
+        )
+        self.recurrent_kernel = self.add_weight(
+            shape=(units, 4 * units),
+            initializer=self.recurrent_initializer,
+            regularizer=self.recurrent_regularizer,
+            constraint=self.recurrent_constraint,
+            name="recurrent_kernel",
+        )
+        if self.use_bias:
+            bias_initializer = self.bias_initializer
+            if self.unit_forget_bias:
+
+                def bias_initializer(shape, dtype=None):
+                    return ops.concatenate(
+                        [
+                            self.bias_initializer((units,), dtype=dtype),
+                            ops.ones((units,), dtype=dtype),
+                            self.bias_initializer((2 * units,), dtype=dtype),
+                        ]
+                    )
+
+            self.bias = self.add_weight(
+                shape=(4 * units,),
+                initializer=bias_initializer,
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+                name="bias",
+            )
+
+    def project_inputs(self, inputs):
+        projected = ops.matmul(inputs, ops.cast(self.kernel, self.compute_dtype))
+        if self.use_bias:
+            projected = projected + ops.cast(self.bias, self.compute_dtype)
+        return projected
+
+    def cell(self, projected, states, recurrent_mask=None):
+        h, c = states
+        if recurrent_mask is not None:
+            h = h * recurrent_mask
+        z = projected + ops.matmul(
+            h, ops.cast(self.recurrent_kernel, self.compute_dtype)
+        )
+        z_i, z_f, z_c, z_o = ops.split(z, 4, axis=-1)
+        i = self.recurrent_activation(z_i)
+        f = self.recurrent_activation(z_f)
+        c = f * c + i * self.activation(z_c)
+        o = self.recurrent_activation(z_o)
+        h = o * self.activation(c)
+        return h, [h, c]
+
+    def get_config(self):
+        config = super().get_config()
+        config["unit_forget_bias"] = self.unit_forget_bias
+        return config

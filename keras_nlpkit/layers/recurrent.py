@@ -1,0 +1,307 @@
+"""The machinery `LSTM` and `GRU` share: time loop, masks, state, dropout, config."""
+
+import keras
+from keras import ops
+
+
+def _check_positive_int(name, value):
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise ValueError(
+            f"`{name}` must be a positive integer. Received: {name}={value!r}"
+        )
+
+
+def _check_rate(name, value):
+    if not 0.0 <= value < 1.0:
+        raise ValueError(f"`{name}` must be in [0, 1). Received: {name}={value!r}")
+
+
+class RecurrentLayer(keras.layers.Layer):
+    """Base of our recurrent layers (not public: use `LSTM` or `GRU`).
+
+    A subclass defines the gate count (`gates`), the state names (`state_names`,
+    the output state first) and two pieces of math:
+    `project_inputs(x)` — the input half of every gate for all timesteps at once,
+    one large matmul outside the time loop — and `cell(projected_t, states,
+    recurrent_mask)` — one timestep given that projection.
+
+    Everything else lives here: the `keras.ops.scan` time loop, masking with the
+    Keras semantics (a masked step keeps the state; its output repeats the previous
+    output, or is zero with `zero_output_for_mask=True`), `go_backwards`, stateful
+    state variables, dropout masks constant over time, and the explicit-state
+    `step()` used for streaming inference and on-device export.
+    """
+
+    gates = None
+    state_names = None
+
+    def __init__(
+        self,
+        units,
+        activation="tanh",
+        recurrent_activation="sigmoid",
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        recurrent_regularizer=None,
+        bias_regularizer=None,
+        kernel_constraint=None,
+        recurrent_constraint=None,
+        bias_constraint=None,
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        seed=None,
+        return_sequences=False,
+        return_state=False,
+        go_backwards=False,
+        stateful=False,
+        zero_output_for_mask=False,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        _check_positive_int("units", units)
+        _check_rate("dropout", dropout)
+        _check_rate("recurrent_dropout", recurrent_dropout)
+        self.units = units
+        self.activation = keras.activations.get(activation)
+        self.recurrent_activation = keras.activations.get(recurrent_activation)
+        self.use_bias = use_bias
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.recurrent_initializer = keras.initializers.get(recurrent_initializer)
+        self.bias_initializer = keras.initializers.get(bias_initializer)
+        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
+        self.recurrent_regularizer = keras.regularizers.get(recurrent_regularizer)
+        self.bias_regularizer = keras.regularizers.get(bias_regularizer)
+        self.kernel_constraint = keras.constraints.get(kernel_constraint)
+        self.recurrent_constraint = keras.constraints.get(recurrent_constraint)
+        self.bias_constraint = keras.constraints.get(bias_constraint)
+        self.dropout = dropout
+        self.recurrent_dropout = recurrent_dropout
+        self.seed = seed
+        self.return_sequences = return_sequences
+        self.return_state = return_state
+        self.go_backwards = go_backwards
+        self.stateful = stateful
+        self.zero_output_for_mask = zero_output_for_mask
+        self.supports_masking = True
+        self.state_variables = None
+        if dropout or recurrent_dropout:
+            self.seed_generator = keras.random.SeedGenerator(seed)
+
+    # --- subclass hooks -------------------------------------------------------------
+    def build_weights(self, input_dim):
+        raise NotImplementedError
+
+    def project_inputs(self, inputs):
+        raise NotImplementedError
+
+    def cell(self, projected, states, recurrent_mask=None):
+        raise NotImplementedError
+
+    # --- build ----------------------------------------------------------------------
+    def build(self, sequences_shape, initial_state_shape=None):
+        if len(sequences_shape) != 3:
+            raise ValueError(
+                f"{type(self).__name__} expects inputs of shape (batch, seq, features)."
+                f" Received: inputs.shape={tuple(sequences_shape)}"
+            )
+        self.build_weights(sequences_shape[-1])
+        if self.stateful:
+            batch_size = sequences_shape[0]
+            if batch_size is None:
+                raise ValueError(
+                    "`stateful=True` needs a fixed batch size: give the input one, e.g. "
+                    "`keras.Input(shape=(seq, features), batch_size=32)`. "
+                    f"Received: inputs.shape={tuple(sequences_shape)}"
+                )
+            self.state_variables = [
+                self.add_weight(
+                    shape=(batch_size, self.units),
+                    initializer="zeros",
+                    trainable=False,
+                    name=f"state_{name}",
+                )
+                for name in self.state_names
+            ]
+
+    def recurrent_weights(self):
+        """The weights in the Keras layout, by name; copy them to or from Keras."""
+        names = ("kernel", "recurrent_kernel") + (("bias",) if self.use_bias else ())
+        return {name: getattr(self, name) for name in names}
+
+    # --- state ----------------------------------------------------------------------
+    def get_initial_state(self, batch_size):
+        """Zero states, a list ordered as `state_names`, each `(batch, units)`."""
+        return [
+            ops.zeros((batch_size, self.units), dtype=self.compute_dtype)
+            for _ in self.state_names
+        ]
+
+    def reset_state(self):
+        """Zeroes the carried state of a stateful layer."""
+        if self.state_variables is not None:
+            for variable in self.state_variables:
+                variable.assign(ops.zeros_like(variable))
+
+    def _validate_initial_state(self, initial_state, batch_size):
+        if not isinstance(initial_state, (list, tuple)):
+            initial_state = [initial_state]
+        initial_state = list(initial_state)
+        if len(initial_state) != len(self.state_names):
+            raise ValueError(
+                f"{type(self).__name__} takes {len(self.state_names)} initial state "
+                f"tensor(s) {list(self.state_names)}. "
+                f"Received: initial_state with {len(initial_state)} tensor(s)"
+            )
+        for name, state in zip(self.state_names, initial_state):
+            shape = tuple(state.shape)
+            batch_ok = shape[:1] in ((None,), (batch_size,)) or batch_size is None
+            if len(shape) != 2 or shape[-1] != self.units or not batch_ok:
+                raise ValueError(
+                    f"`initial_state` ({name}) must have shape "
+                    f"(batch={batch_size}, units={self.units}). "
+                    f"Received: initial_state shape={shape}"
+                )
+        return [ops.cast(state, self.compute_dtype) for state in initial_state]
+
+    # --- dropout --------------------------------------------------------------------
+    def _dropout_mask(self, like, rate):
+        ones = ops.ones_like(like)
+        return keras.random.dropout(ones, rate=rate, seed=self.seed_generator)
+
+    # --- one timestep ---------------------------------------------------------------
+    def step(self, inputs, states):
+        """One timestep with explicit state, for streaming inference.
+
+        Args:
+            inputs: `(batch, features)`, the input at this timestep.
+            states: list of `(batch, units)` tensors ordered as `state_names`.
+
+        Returns:
+            `(output, new_states)`: output `(batch, units)` and the new state list.
+            Running `step` over a sequence reproduces `call` on it exactly.
+        """
+        inputs = ops.cast(inputs, self.compute_dtype)
+        projected = self.project_inputs(ops.expand_dims(inputs, 1))[:, 0]
+        return self.cell(projected, [ops.cast(s, self.compute_dtype) for s in states])
+
+    # --- the sequence ---------------------------------------------------------------
+    def call(self, sequences, initial_state=None, mask=None, training=False):
+        batch_size = ops.shape(sequences)[0]
+        if initial_state is not None:
+            states = self._validate_initial_state(initial_state, sequences.shape[0])
+        elif self.stateful:
+            states = [ops.cast(v, self.compute_dtype) for v in self.state_variables]
+        else:
+            states = self.get_initial_state(batch_size)
+
+        if training and self.dropout > 0:
+            sequences = sequences * ops.expand_dims(
+                self._dropout_mask(sequences[:, 0], self.dropout), 1
+            )
+        recurrent_mask = None
+        if training and self.recurrent_dropout > 0:
+            recurrent_mask = self._dropout_mask(states[0], self.recurrent_dropout)
+
+        projected = self.project_inputs(sequences)  # (batch, seq, gates * units)
+        if self.go_backwards:
+            projected = ops.flip(projected, axis=1)
+            mask = None if mask is None else ops.flip(mask, axis=1)
+        projected = ops.transpose(projected, (1, 0, 2))  # (seq, batch, gates * units)
+
+        # Keras' TensorFlow `scan` wants the per-step output to mirror the carry, so
+        # the loop emits the carried states; the output sequence is the carried `h`
+        # (which at a masked step repeats the previous output, as in Keras).
+        if mask is None:
+
+            def scan_step(carry, projected_t):
+                _, new_states = self.cell(projected_t, carry, recurrent_mask)
+                return new_states, new_states
+
+            xs = projected
+        else:
+            mask = ops.expand_dims(ops.transpose(ops.cast(mask, "bool")), -1)
+
+            def scan_step(carry, inputs_t):
+                projected_t, mask_t = inputs_t  # (batch, gates * units), (batch, 1)
+                _, new_states = self.cell(projected_t, carry, recurrent_mask)
+                new_states = [
+                    ops.where(mask_t, new, old) for new, old in zip(new_states, carry)
+                ]
+                return new_states, new_states
+
+            xs = (projected, mask)
+
+        final_states, state_sequences = ops.scan(scan_step, states, xs)
+        outputs = state_sequences[0]  # (seq, batch, units)
+        if mask is not None and self.zero_output_for_mask:
+            outputs = ops.where(mask, outputs, ops.zeros_like(outputs))
+        outputs = ops.transpose(outputs, (1, 0, 2))  # (batch, seq, units)
+
+        if self.stateful:
+            for variable, state in zip(self.state_variables, final_states):
+                variable.assign(ops.cast(state, variable.dtype))
+
+        output = outputs if self.return_sequences else outputs[:, -1]
+        if self.return_state:
+            return (output, *final_states)
+        return output
+
+    def compute_output_shape(self, sequences_shape, initial_state_shape=None):
+        batch, length = sequences_shape[0], sequences_shape[1]
+        if self.return_sequences:
+            output_shape = (batch, length, self.units)
+        else:
+            output_shape = (batch, self.units)
+        if self.return_state:
+            return (output_shape, *[(batch, self.units)] * len(self.state_names))
+        return output_shape
+
+    def compute_mask(self, sequences, mask=None):
+        output_mask = mask if self.return_sequences else None
+        if self.return_state:
+            return [output_mask] + [None] * len(self.state_names)
+        return output_mask
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "units": self.units,
+                "activation": keras.activations.serialize(self.activation),
+                "recurrent_activation": keras.activations.serialize(
+                    self.recurrent_activation
+                ),
+                "use_bias": self.use_bias,
+                "kernel_initializer": keras.initializers.serialize(
+                    self.kernel_initializer
+                ),
+                "recurrent_initializer": keras.initializers.serialize(
+                    self.recurrent_initializer
+                ),
+                "bias_initializer": keras.initializers.serialize(self.bias_initializer),
+                "kernel_regularizer": keras.regularizers.serialize(
+                    self.kernel_regularizer
+                ),
+                "recurrent_regularizer": keras.regularizers.serialize(
+                    self.recurrent_regularizer
+                ),
+                "bias_regularizer": keras.regularizers.serialize(self.bias_regularizer),
+                "kernel_constraint": keras.constraints.serialize(self.kernel_constraint),
+                "recurrent_constraint": keras.constraints.serialize(
+                    self.recurrent_constraint
+                ),
+                "bias_constraint": keras.constraints.serialize(self.bias_constraint),
+                "dropout": self.dropout,
+                "recurrent_dropout": self.recurrent_dropout,
+                "seed": self.seed,
+                "return_sequences": self.return_sequences,
+                "return_state": self.return_state,
+                "go_backwards": self.go_backwards,
+                "stateful": self.stateful,
+                "zero_output_for_mask": self.zero_output_for_mask,
+            }
+        )
+        return config
