@@ -30,19 +30,20 @@ class BaseAttention(keras.layers.Layer):
         raise NotImplementedError
 
     @staticmethod
-    def _unpack(inputs, what="inputs"):
+    def _unpack(inputs):
+        """[query, value(, key)] of tensors or of their shapes."""
         if not isinstance(inputs, (list, tuple)) or len(inputs) not in (2, 3):
             count = len(inputs) if isinstance(inputs, (list, tuple)) else "a tensor"
             raise ValueError(
-                f"Attention takes `{what}` as [query, value] or [query, value, key]. "
-                f"Received: {what} of length {count}"
+                "Attention takes `inputs` as [query, value] or [query, value, key]. "
+                f"Received: inputs of length {count}"
             )
         query, value = inputs[0], inputs[1]
         key = inputs[2] if len(inputs) == 3 else value
         return query, value, key
 
     def build(self, input_shape):
-        query_shape, value_shape, key_shape = self._unpack(input_shape, "input_shape")
+        query_shape, value_shape, key_shape = self._unpack(input_shape)
         self.build_weights(query_shape, key_shape)
 
     def build_weights(self, query_shape, key_shape):
@@ -81,7 +82,7 @@ class BaseAttention(keras.layers.Layer):
         return None if mask is None else mask[0]
 
     def compute_output_shape(self, input_shape):
-        query_shape, value_shape, _ = self._unpack(input_shape, "input_shape")
+        query_shape, value_shape, _ = self._unpack(input_shape)
         return (*query_shape[:-1], value_shape[-1])
 
     def get_config(self):

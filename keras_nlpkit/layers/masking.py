@@ -62,11 +62,13 @@ def masked_softmax(scores, mask=None, axis=-1):
     """Softmax over `axis` with disallowed positions removed.
 
     Computed in float32 whatever the compute dtype (a float16 softmax over long
-    rows loses the small weights), then cast back. A row with every position
-    masked gets uniform weights, as in Keras.
+    rows loses the small weights), then cast back. Masked positions get exactly
+    zero weight, so a row with every position masked is all zeros, as in
+    `keras.layers.Softmax`.
     """
     dtype = scores.dtype
     scores = ops.cast(scores, "float32")
-    if mask is not None:
-        scores = ops.where(mask, scores, ops.full_like(scores, -1e9))
-    return ops.cast(ops.softmax(scores, axis=axis), dtype)
+    if mask is None:
+        return ops.cast(ops.softmax(scores, axis=axis), dtype)
+    weights = ops.softmax(ops.where(mask, scores, ops.full_like(scores, -1e9)), axis=axis)
+    return ops.cast(ops.where(mask, weights, ops.zeros_like(weights)), dtype)

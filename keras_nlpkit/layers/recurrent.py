@@ -3,6 +3,12 @@
 import keras
 from keras import ops
 
+# Keras' own RNN keeps its stateful state out of `weights` this way, so that a
+# stateful layer has the same weight list as a stateless one (and as Keras').
+from keras.src.utils.tracking import no_automatic_dependency_tracking
+
+from keras_nlpkit.backend import recurrent_scan
+
 
 def _check_positive_int(name, value):
     if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
@@ -25,7 +31,7 @@ class RecurrentLayer(keras.layers.Layer):
     one large matmul outside the time loop — and `cell(projected_t, states,
     recurrent_mask)` — one timestep given that projection.
 
-    Everything else lives here: the `keras.ops.scan` time loop, masking with the
+    Everything else lives here: the time loop (`keras_nlpkit.backend.recurrent_scan`), masking with the
     Keras semantics (a masked step keeps the state; its output repeats the previous
     output, or is zero with `zero_output_for_mask=True`), `go_backwards`, stateful
     state variables, dropout masks constant over time, and the explicit-state
@@ -116,15 +122,20 @@ class RecurrentLayer(keras.layers.Layer):
                     "`keras.Input(shape=(seq, features), batch_size=32)`. "
                     f"Received: inputs.shape={tuple(sequences_shape)}"
                 )
-            self.state_variables = [
-                self.add_weight(
-                    shape=(batch_size, self.units),
-                    initializer="zeros",
-                    trainable=False,
-                    name=f"state_{name}",
-                )
-                for name in self.state_names
-            ]
+            self._create_state_variables(batch_size)
+
+    @no_automatic_dependency_tracking
+    def _create_state_variables(self, batch_size):
+        # The carried state is not a weight: not in `weights`, not saved.
+        self.state_variables = [
+            keras.Variable(
+                ops.zeros((batch_size, self.units)),
+                trainable=False,
+                dtype=self.variable_dtype,
+                name=f"state_{name}",
+            )
+            for name in self.state_names
+        ]
 
     def recurrent_weights(self):
         """The weights in the Keras layout, by name; copy them to or from Keras."""
@@ -211,33 +222,34 @@ class RecurrentLayer(keras.layers.Layer):
             mask = None if mask is None else ops.flip(mask, axis=1)
         projected = ops.transpose(projected, (1, 0, 2))  # (seq, batch, gates * units)
 
-        # Keras' TensorFlow `scan` wants the per-step output to mirror the carry, so
-        # the loop emits the carried states; the output sequence is the carried `h`
-        # (which at a masked step repeats the previous output, as in Keras).
         if mask is None:
 
-            def scan_step(carry, projected_t):
-                _, new_states = self.cell(projected_t, carry, recurrent_mask)
-                return new_states, new_states
+            def step(states, projected_t):
+                return self.cell(projected_t, states, recurrent_mask)[1]
 
             xs = projected
         else:
             mask = ops.expand_dims(ops.transpose(ops.cast(mask, "bool")), -1)
 
-            def scan_step(carry, inputs_t):
+            def step(states, inputs_t):
                 projected_t, mask_t = inputs_t  # (batch, gates * units), (batch, 1)
-                _, new_states = self.cell(projected_t, carry, recurrent_mask)
-                new_states = [
-                    ops.where(mask_t, new, old) for new, old in zip(new_states, carry)
-                ]
-                return new_states, new_states
+                _, new_states = self.cell(projected_t, states, recurrent_mask)
+                # A masked step keeps the state.
+                return [ops.where(mask_t, new, old) for new, old in zip(new_states, states)]
 
             xs = (projected, mask)
 
-        final_states, state_sequences = ops.scan(scan_step, states, xs)
-        outputs = state_sequences[0]  # (seq, batch, units)
-        if mask is not None and self.zero_output_for_mask:
-            outputs = ops.where(mask, outputs, ops.zeros_like(outputs))
+        final_states, state_sequences = recurrent_scan(step, states, xs)
+        outputs = state_sequences[0]  # (seq, batch, units), the carried h
+        if mask is not None:
+            # Keras: a masked step outputs zeros (`zero_output_for_mask`) or repeats
+            # the previous output, which is zero before the first real step, even
+            # when the state itself starts non-zero.
+            if self.zero_output_for_mask:
+                keep = mask
+            else:
+                keep = ops.cumsum(ops.cast(mask, "int32"), axis=0) > 0
+            outputs = ops.where(keep, outputs, ops.zeros_like(outputs))
         outputs = ops.transpose(outputs, (1, 0, 2))  # (batch, seq, units)
 
         if self.stateful:
