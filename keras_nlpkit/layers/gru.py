@@ -90,15 +90,21 @@ class GRU(RecurrentLayer):
             projected = projected + (bias[0] if self.reset_after else bias)
         return projected
 
-    def cell(self, projected, states, recurrent_mask=None):
+    def cell_weights(self):
+        weights = {"recurrent_kernel": ops.cast(self.recurrent_kernel, self.compute_dtype)}
+        if self.use_bias and self.reset_after:
+            weights["recurrent_bias"] = ops.cast(self.bias, self.compute_dtype)[1]
+        return weights
+
+    def cell(self, projected, states, weights, recurrent_mask=None):
         (h,) = states
         h_in = h if recurrent_mask is None else h * recurrent_mask
-        recurrent_kernel = ops.cast(self.recurrent_kernel, self.compute_dtype)
+        recurrent_kernel = weights["recurrent_kernel"]
         x_z, x_r, x_h = ops.split(projected, 3, axis=-1)
         if self.reset_after:
             inner = ops.matmul(h_in, recurrent_kernel)
             if self.use_bias:
-                inner = inner + ops.cast(self.bias, self.compute_dtype)[1]
+                inner = inner + weights["recurrent_bias"]
             r_z, r_r, r_h = ops.split(inner, 3, axis=-1)
             z = self.recurrent_activation(x_z + r_z)
             r = self.recurrent_activation(x_r + r_r)

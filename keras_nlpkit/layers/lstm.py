@@ -120,13 +120,14 @@ class LSTM(RecurrentLayer):
             projected = projected + ops.cast(self.bias, self.compute_dtype)
         return projected
 
-    def cell(self, projected, states, recurrent_mask=None):
+    def cell_weights(self):
+        return {"recurrent_kernel": ops.cast(self.recurrent_kernel, self.compute_dtype)}
+
+    def cell(self, projected, states, weights, recurrent_mask=None):
         h, c = states
         if recurrent_mask is not None:
             h = h * recurrent_mask
-        z = projected + ops.matmul(
-            h, ops.cast(self.recurrent_kernel, self.compute_dtype)
-        )
+        z = projected + ops.matmul(h, weights["recurrent_kernel"])
         z_i, z_f, z_c, z_o = ops.split(z, 4, axis=-1)
         i = self.recurrent_activation(z_i)
         f = self.recurrent_activation(z_f)

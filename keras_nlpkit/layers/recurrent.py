@@ -26,10 +26,11 @@ class RecurrentLayer(keras.layers.Layer):
     """Base of our recurrent layers (not public: use `LSTM` or `GRU`).
 
     A subclass defines the gate count (`gates`), the state names (`state_names`,
-    the output state first) and two pieces of math:
+    the output state first) and three pieces of math:
     `project_inputs(x)` — the input half of every gate for all timesteps at once,
-    one large matmul outside the time loop — and `cell(projected_t, states,
-    recurrent_mask)` — one timestep given that projection.
+    one large matmul outside the time loop; `cell_weights()` — the recurrent
+    weights as tensors in the compute dtype, read once per call, outside the loop;
+    and `cell(projected_t, states, weights, recurrent_mask)` — one timestep.
 
     Everything else lives here: the time loop (`keras_nlpkit.backend.recurrent_scan`), masking with the
     Keras semantics (a masked step keeps the state; its output repeats the previous
@@ -103,7 +104,10 @@ class RecurrentLayer(keras.layers.Layer):
     def project_inputs(self, inputs):
         raise NotImplementedError
 
-    def cell(self, projected, states, recurrent_mask=None):
+    def cell_weights(self):
+        raise NotImplementedError
+
+    def cell(self, projected, states, weights, recurrent_mask=None):
         raise NotImplementedError
 
     # --- build ----------------------------------------------------------------------
@@ -196,7 +200,8 @@ class RecurrentLayer(keras.layers.Layer):
         """
         inputs = ops.cast(inputs, self.compute_dtype)
         projected = self.project_inputs(ops.expand_dims(inputs, 1))[:, 0]
-        return self.cell(projected, [ops.cast(s, self.compute_dtype) for s in states])
+        states = [ops.cast(s, self.compute_dtype) for s in states]
+        return self.cell(projected, states, self.cell_weights())
 
     # --- the sequence ---------------------------------------------------------------
     def call(self, sequences, initial_state=None, mask=None, training=False):
@@ -216,16 +221,19 @@ class RecurrentLayer(keras.layers.Layer):
         if training and self.recurrent_dropout > 0:
             recurrent_mask = self._dropout_mask(states[0], self.recurrent_dropout)
 
-        projected = self.project_inputs(sequences)  # (batch, seq, gates * units)
+        # Time-major before the projection: transposing the inputs is cheaper than
+        # transposing the `gates` times wider projection.
+        sequences = ops.transpose(sequences, (1, 0, 2))  # (seq, batch, features)
         if self.go_backwards:
-            projected = ops.flip(projected, axis=1)
+            sequences = ops.flip(sequences, axis=0)
             mask = None if mask is None else ops.flip(mask, axis=1)
-        projected = ops.transpose(projected, (1, 0, 2))  # (seq, batch, gates * units)
+        projected = self.project_inputs(sequences)  # (seq, batch, gates * units)
+        weights = self.cell_weights()
 
         if mask is None:
 
             def step(states, projected_t):
-                return self.cell(projected_t, states, recurrent_mask)[1]
+                return self.cell(projected_t, states, weights, recurrent_mask)[1]
 
             xs = projected
         else:
@@ -233,14 +241,13 @@ class RecurrentLayer(keras.layers.Layer):
 
             def step(states, inputs_t):
                 projected_t, mask_t = inputs_t  # (batch, gates * units), (batch, 1)
-                _, new_states = self.cell(projected_t, states, recurrent_mask)
+                _, new_states = self.cell(projected_t, states, weights, recurrent_mask)
                 # A masked step keeps the state.
                 return [ops.where(mask_t, new, old) for new, old in zip(new_states, states)]
 
             xs = (projected, mask)
 
-        final_states, state_sequences = recurrent_scan(step, states, xs)
-        outputs = state_sequences[0]  # (seq, batch, units), the carried h
+        final_states, outputs = recurrent_scan(step, states, xs)  # (seq, batch, units)
         if mask is not None:
             # Keras: a masked step outputs zeros (`zero_output_for_mask`) or repeats
             # the previous output, which is zero before the first real step, even
