@@ -58,6 +58,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     from keras_nlpkit.io_utils import UserInputError
+    from keras_nlpkit.io_utils import read_text_files
     from keras_nlpkit.recipes import char_lm
 
     try:
@@ -70,7 +71,7 @@ def main(argv=None):
                     for field in dataclasses.fields(char_lm.CharLMConfig)
                 }
             )
-            texts = char_lm.read_text_files(args.corpus)
+            texts = read_text_files(args.corpus)
             metrics = char_lm.train(texts, args.out, config)
             print(metrics)
         elif args.command == "generate":

@@ -30,7 +30,6 @@ import numpy as np
 
 from keras_nlpkit.io_utils import UserInputError
 from keras_nlpkit.io_utils import atomic_write_json
-from keras_nlpkit.io_utils import read_text_files
 from keras_nlpkit.io_utils import save_model_atomically
 from keras_nlpkit.layers import LSTM
 

@@ -2,6 +2,7 @@ import keras
 from keras import ops
 
 from keras_nlpkit.api_export import nlpkit_export
+from keras_nlpkit.checks import check_positive_int
 from keras_nlpkit.layers.base_attention import BaseAttention
 
 
@@ -59,10 +60,7 @@ class AdditiveAttention(BaseAttention):
         **kwargs,
     ):
         super().__init__(dropout=dropout, seed=seed, **kwargs)
-        if units is not None and (not isinstance(units, int) or units <= 0):
-            raise ValueError(
-                f"`units` must be a positive integer or None. Received: units={units!r}"
-            )
+        check_positive_int("units", units, allow_none=True)
         self.units = units
         self.use_bias = use_bias
         self.kernel_initializer = keras.initializers.get(kernel_initializer)

@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from keras_nlpkit.checks import check_rate
 from keras_nlpkit.layers.masking import masked_softmax
 from keras_nlpkit.layers.masking import merge_attention_masks
 
@@ -18,8 +19,7 @@ class BaseAttention(keras.layers.Layer):
 
     def __init__(self, dropout=0.0, seed=None, **kwargs):
         super().__init__(**kwargs)
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"`dropout` must be in [0, 1). Received: dropout={dropout!r}")
+        check_rate("dropout", dropout)
         self.dropout = dropout
         self.seed = seed
         self.supports_masking = True

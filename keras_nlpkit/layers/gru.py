@@ -58,37 +58,17 @@ class GRU(RecurrentLayer):
         super().__init__(units, **kwargs)
         self.reset_after = reset_after
 
-    def build_weights(self, input_dim):
-        units = self.units
-        self.kernel = self.add_weight(
-            shape=(input_dim, 3 * units),
-            initializer=self.kernel_initializer,
-            regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint,
-            name="kernel",
+    def build_bias(self):
+        self.bias = self.add_weight(
+            shape=(2, 3 * self.units) if self.reset_after else (3 * self.units,),
+            initializer=self.bias_initializer,
+            regularizer=self.bias_regularizer,
+            constraint=self.bias_constraint,
+            name="bias",
         )
-        self.recurrent_kernel = self.add_weight(
-            shape=(units, 3 * units),
-            initializer=self.recurrent_initializer,
-            regularizer=self.recurrent_regularizer,
-            constraint=self.recurrent_constraint,
-            name="recurrent_kernel",
-        )
-        if self.use_bias:
-            self.bias = self.add_weight(
-                shape=(2, 3 * units) if self.reset_after else (3 * units,),
-                initializer=self.bias_initializer,
-                regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint,
-                name="bias",
-            )
 
-    def project_inputs(self, inputs):
-        projected = ops.matmul(inputs, ops.cast(self.kernel, self.compute_dtype))
-        if self.use_bias:
-            bias = ops.cast(self.bias, self.compute_dtype)
-            projected = projected + (bias[0] if self.reset_after else bias)
-        return projected
+    def input_bias(self):
+        return self.bias[0] if self.reset_after else self.bias
 
     def cell_weights(self):
         weights = {"recurrent_kernel": ops.cast(self.recurrent_kernel, self.compute_dtype)}

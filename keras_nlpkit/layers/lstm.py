@@ -1,4 +1,3 @@
-import keras
 from keras import ops
 
 from keras_nlpkit.api_export import nlpkit_export
@@ -77,48 +76,30 @@ class LSTM(RecurrentLayer):
         super().__init__(units, **kwargs)
         self.unit_forget_bias = unit_forget_bias
 
-    def build_weights(self, input_dim):
+    def build_bias(self):
         units = self.units
-        self.kernel = self.add_weight(
-            shape=(input_dim, 4 * units),
-            initializer=self.kernel_initializer,
-            regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint,
-            name="kernel",
+        bias_initializer = self.bias_initializer
+        if self.unit_forget_bias:
+
+            def bias_initializer(shape, dtype=None):
+                return ops.concatenate(
+                    [
+                        self.bias_initializer((units,), dtype=dtype),
+                        ops.ones((units,), dtype=dtype),
+                        self.bias_initializer((2 * units,), dtype=dtype),
+                    ]
+                )
+
+        self.bias = self.add_weight(
+            shape=(4 * units,),
+            initializer=bias_initializer,
+            regularizer=self.bias_regularizer,
+            constraint=self.bias_constraint,
+            name="bias",
         )
-        self.recurrent_kernel = self.add_weight(
-            shape=(units, 4 * units),
-            initializer=self.recurrent_initializer,
-            regularizer=self.recurrent_regularizer,
-            constraint=self.recurrent_constraint,
-            name="recurrent_kernel",
-        )
-        if self.use_bias:
-            bias_initializer = self.bias_initializer
-            if self.unit_forget_bias:
 
-                def bias_initializer(shape, dtype=None):
-                    return ops.concatenate(
-                        [
-                            self.bias_initializer((units,), dtype=dtype),
-                            ops.ones((units,), dtype=dtype),
-                            self.bias_initializer((2 * units,), dtype=dtype),
-                        ]
-                    )
-
-            self.bias = self.add_weight(
-                shape=(4 * units,),
-                initializer=bias_initializer,
-                regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint,
-                name="bias",
-            )
-
-    def project_inputs(self, inputs):
-        projected = ops.matmul(inputs, ops.cast(self.kernel, self.compute_dtype))
-        if self.use_bias:
-            projected = projected + ops.cast(self.bias, self.compute_dtype)
-        return projected
+    def input_bias(self):
+        return self.bias
 
     def cell_weights(self):
         return {"recurrent_kernel": ops.cast(self.recurrent_kernel, self.compute_dtype)}

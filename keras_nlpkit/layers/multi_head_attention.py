@@ -4,6 +4,8 @@ import keras
 from keras import ops
 
 from keras_nlpkit.api_export import nlpkit_export
+from keras_nlpkit.checks import check_positive_int
+from keras_nlpkit.checks import check_rate
 from keras_nlpkit.layers.masking import masked_softmax
 from keras_nlpkit.layers.masking import merge_attention_masks
 
@@ -87,20 +89,11 @@ class MultiHeadAttention(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        for name, value in (
-            ("num_heads", num_heads),
-            ("key_dim", key_dim),
-            ("value_dim", value_dim),
-            ("output_dim", output_dim),
-        ):
-            if value is None and name != "num_heads":
-                continue
-            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise ValueError(
-                    f"`{name}` must be a positive integer. Received: {name}={value!r}"
-                )
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"`dropout` must be in [0, 1). Received: dropout={dropout!r}")
+        check_positive_int("num_heads", num_heads)
+        check_positive_int("key_dim", key_dim, allow_none=True)
+        check_positive_int("value_dim", value_dim, allow_none=True)
+        check_positive_int("output_dim", output_dim, allow_none=True)
+        check_rate("dropout", dropout)
         self.num_heads = num_heads
         self.key_dim = key_dim
         self.value_dim = value_dim

@@ -2,6 +2,7 @@ import keras
 from keras import ops
 
 from keras_nlpkit.api_export import nlpkit_export
+from keras_nlpkit.checks import check_positive_int
 
 
 def check_sequence_length(layer, length):
@@ -52,11 +53,7 @@ class PositionEmbedding(keras.layers.Layer):
 
     def __init__(self, sequence_length, initializer="glorot_uniform", **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(sequence_length, int) or sequence_length <= 0:
-            raise ValueError(
-                "`sequence_length` must be a positive integer. "
-                f"Received: sequence_length={sequence_length!r}"
-            )
+        check_positive_int("sequence_length", sequence_length)
         self.sequence_length = sequence_length
         self.initializer = keras.initializers.get(initializer)
         self.supports_masking = True

@@ -8,29 +8,20 @@ from keras import ops
 from keras.src.utils.tracking import no_automatic_dependency_tracking
 
 from keras_nlpkit.backend import recurrent_scan
-
-
-def _check_positive_int(name, value):
-    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise ValueError(
-            f"`{name}` must be a positive integer. Received: {name}={value!r}"
-        )
-
-
-def _check_rate(name, value):
-    if not 0.0 <= value < 1.0:
-        raise ValueError(f"`{name}` must be in [0, 1). Received: {name}={value!r}")
+from keras_nlpkit.checks import check_positive_int
+from keras_nlpkit.checks import check_rate
 
 
 class RecurrentLayer(keras.layers.Layer):
     """Base of our recurrent layers (not public: use `LSTM` or `GRU`).
 
     A subclass defines the gate count (`gates`), the state names (`state_names`,
-    the output state first) and three pieces of math:
-    `project_inputs(x)` — the input half of every gate for all timesteps at once,
-    one large matmul outside the time loop; `cell_weights()` — the recurrent
-    weights as tensors in the compute dtype, read once per call, outside the loop;
-    and `cell(projected_t, states, weights, recurrent_mask)` — one timestep.
+    the output state first), its `bias` (`build_bias`, and `input_bias()`, the part
+    added to the input projection), `cell_weights()` — the recurrent weights as
+    tensors in the compute dtype, read once per call, outside the time loop — and
+    `cell(projected_t, states, weights, recurrent_mask)`, one timestep given the
+    input projection `x_t W + b` that `project_inputs` computes for all timesteps
+    at once, in one large matmul outside the loop.
 
     Everything else lives here: the time loop (`keras_nlpkit.backend.recurrent_scan`), masking with the
     Keras semantics (a masked step keeps the state; its output repeats the previous
@@ -68,9 +59,9 @@ class RecurrentLayer(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        _check_positive_int("units", units)
-        _check_rate("dropout", dropout)
-        _check_rate("recurrent_dropout", recurrent_dropout)
+        check_positive_int("units", units)
+        check_rate("dropout", dropout)
+        check_rate("recurrent_dropout", recurrent_dropout)
         self.units = units
         self.activation = keras.activations.get(activation)
         self.recurrent_activation = keras.activations.get(recurrent_activation)
@@ -98,7 +89,10 @@ class RecurrentLayer(keras.layers.Layer):
             self.seed_generator = keras.random.SeedGenerator(seed)
 
     # --- subclass hooks -------------------------------------------------------------
-    def build_weights(self, input_dim):
+    def build_bias(self):
+        raise NotImplementedError
+
+    def input_bias(self):
         raise NotImplementedError
 
     def project_inputs(self, inputs):
@@ -117,7 +111,22 @@ class RecurrentLayer(keras.layers.Layer):
                 f"{type(self).__name__} expects inputs of shape (batch, seq, features)."
                 f" Received: inputs.shape={tuple(sequences_shape)}"
             )
-        self.build_weights(sequences_shape[-1])
+        self.kernel = self.add_weight(
+            shape=(sequences_shape[-1], self.gates * self.units),
+            initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
+            name="kernel",
+        )
+        self.recurrent_kernel = self.add_weight(
+            shape=(self.units, self.gates * self.units),
+            initializer=self.recurrent_initializer,
+            regularizer=self.recurrent_regularizer,
+            constraint=self.recurrent_constraint,
+            name="recurrent_kernel",
+        )
+        if self.use_bias:
+            self.build_bias()
         if self.stateful:
             batch_size = sequences_shape[0]
             if batch_size is None:
@@ -141,10 +150,12 @@ class RecurrentLayer(keras.layers.Layer):
             for name in self.state_names
         ]
 
-    def recurrent_weights(self):
-        """The weights in the Keras layout, by name; copy them to or from Keras."""
-        names = ("kernel", "recurrent_kernel") + (("bias",) if self.use_bias else ())
-        return {name: getattr(self, name) for name in names}
+    def project_inputs(self, inputs):
+        """`inputs @ kernel + input_bias`, the input half of every gate."""
+        projected = ops.matmul(inputs, ops.cast(self.kernel, self.compute_dtype))
+        if self.use_bias:
+            projected = projected + ops.cast(self.input_bias(), self.compute_dtype)
+        return projected
 
     # --- state ----------------------------------------------------------------------
     def get_initial_state(self, batch_size):
@@ -198,8 +209,7 @@ class RecurrentLayer(keras.layers.Layer):
             `(output, new_states)`: output `(batch, units)` and the new state list.
             Running `step` over a sequence reproduces `call` on it exactly.
         """
-        inputs = ops.cast(inputs, self.compute_dtype)
-        projected = self.project_inputs(ops.expand_dims(inputs, 1))[:, 0]
+        projected = self.project_inputs(ops.cast(inputs, self.compute_dtype))
         states = [ops.cast(s, self.compute_dtype) for s in states]
         return self.cell(projected, states, self.cell_weights())
 

@@ -2,6 +2,7 @@ import keras
 from keras import ops
 
 from keras_nlpkit.api_export import nlpkit_export
+from keras_nlpkit.checks import check_positive_int
 from keras_nlpkit.layers.position_embedding import PositionEmbedding
 
 
@@ -59,18 +60,10 @@ class TokenAndPositionEmbedding(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        for name, value in (
-            ("vocabulary_size", vocabulary_size),
-            ("sequence_length", sequence_length),
-            ("embedding_dim", embedding_dim),
-            ("num_segments", num_segments),
-        ):
-            if value is None and name == "num_segments":
-                continue
-            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise ValueError(
-                    f"`{name}` must be a positive integer. Received: {name}={value!r}"
-                )
+        check_positive_int("vocabulary_size", vocabulary_size)
+        check_positive_int("sequence_length", sequence_length)
+        check_positive_int("embedding_dim", embedding_dim)
+        check_positive_int("num_segments", num_segments, allow_none=True)
         self.vocabulary_size = vocabulary_size
         self.sequence_length = sequence_length
         self.embedding_dim = embedding_dim

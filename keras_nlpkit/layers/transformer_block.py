@@ -2,6 +2,8 @@
 
 import keras
 
+from keras_nlpkit.checks import check_positive_int
+from keras_nlpkit.checks import check_rate
 from keras_nlpkit.layers.multi_head_attention import MultiHeadAttention
 
 
@@ -26,13 +28,9 @@ class TransformerBlock(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        for name, value in (("intermediate_dim", intermediate_dim), ("num_heads", num_heads)):
-            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise ValueError(
-                    f"`{name}` must be a positive integer. Received: {name}={value!r}"
-                )
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"`dropout` must be in [0, 1). Received: dropout={dropout!r}")
+        check_positive_int("intermediate_dim", intermediate_dim)
+        check_positive_int("num_heads", num_heads)
+        check_rate("dropout", dropout)
         self.intermediate_dim = intermediate_dim
         self.num_heads = num_heads
         self.dropout = dropout
@@ -43,12 +41,16 @@ class TransformerBlock(keras.layers.Layer):
         self.normalize_first = normalize_first
         self.supports_masking = True
 
-    def _check_hidden_dim(self, hidden_dim):
+    def _build_self_attention(self, shape):
+        hidden_dim = shape[-1]
         if hidden_dim % self.num_heads:
             raise ValueError(
                 f"`num_heads` must divide the hidden size {hidden_dim}. "
                 f"Received: num_heads={self.num_heads}"
             )
+        self.self_attention = self._attention("self_attention", shape, shape)
+        self.self_attention_layer_norm = self._layer_norm("self_attention_layer_norm", shape)
+        self.self_attention_dropout = self._dropout("self_attention_dropout")
 
     def _initializer(self, initializer):
         # A fresh copy per sublayer, so that seeded initializers differ between them.

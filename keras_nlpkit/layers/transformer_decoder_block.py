@@ -55,14 +55,7 @@ class TransformerDecoderBlock(TransformerBlock):
     """
 
     def build(self, decoder_sequence_shape, encoder_sequence_shape=None):
-        self._check_hidden_dim(decoder_sequence_shape[-1])
-        self.self_attention = self._attention(
-            "self_attention", decoder_sequence_shape, decoder_sequence_shape
-        )
-        self.self_attention_layer_norm = self._layer_norm(
-            "self_attention_layer_norm", decoder_sequence_shape
-        )
-        self.self_attention_dropout = self._dropout("self_attention_dropout")
+        self._build_self_attention(decoder_sequence_shape)
         self.cross_attention = None
         if encoder_sequence_shape is not None:
             self.cross_attention = self._attention(

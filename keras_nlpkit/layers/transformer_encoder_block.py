@@ -48,12 +48,7 @@ class TransformerEncoderBlock(TransformerBlock):
     """
 
     def build(self, inputs_shape):
-        self._check_hidden_dim(inputs_shape[-1])
-        self.self_attention = self._attention("self_attention", inputs_shape, inputs_shape)
-        self.self_attention_layer_norm = self._layer_norm(
-            "self_attention_layer_norm", inputs_shape
-        )
-        self.self_attention_dropout = self._dropout("self_attention_dropout")
+        self._build_self_attention(inputs_shape)
         self._build_feedforward(inputs_shape, layer_norm_first=True)
 
     def call(
