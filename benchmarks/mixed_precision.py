@@ -3,12 +3,13 @@
     python benchmarks/mixed_precision.py                       # TensorFlow, this machine
     KERAS_BACKEND=jax python benchmarks/mixed_precision.py --jit --steps 200   # e.g. a GPU
 
-For each model and policy: the same initial weights, `--steps` training steps with
-`train_on_batch` (XLA when `--jit`), then the median time per step, the first and
-last loss, whether every loss was finite, and the largest difference of the trained
-model's outputs from float32's on the same batch is not compared (the runs diverge
-as they train) but the *initial* outputs are: max |mixed - float32| before training.
-Uses no TensorFlow import, so it runs on any Keras backend.
+For each model and policy: the same initial weights; max |mixed − float32| of the
+outputs before training (after training the runs have diverged, so only the start
+is compared); then `--steps` training steps with `train_on_batch` (XLA when
+`--jit`), reporting the median time per step, the first and last loss, whether every
+loss was finite, and whether the weights stayed float32. Exits 1 if any run has a
+non-finite loss, non-float32 weights, or a loss that did not fall. Imports no
+TensorFlow, so it runs on any Keras backend (the GPU image has JAX, not TF).
 """
 
 import argparse
