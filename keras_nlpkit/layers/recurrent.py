@@ -95,9 +95,6 @@ class RecurrentLayer(keras.layers.Layer):
     def input_bias(self):
         raise NotImplementedError
 
-    def project_inputs(self, inputs):
-        raise NotImplementedError
-
     def cell_weights(self):
         raise NotImplementedError
 
