@@ -92,9 +92,8 @@ def windows(ids, config, shuffle):
             f"--corpus: too short for one training window of {length + 1} characters. "
             f"Received: {len(ids)} characters"
         )
-    starts = np.arange(count) * length
-    x = np.stack([ids[s : s + length] for s in starts])
-    y = np.stack([ids[s + 1 : s + length + 1] for s in starts])
+    x = ids[: count * length].reshape(count, length)
+    y = ids[1 : count * length + 1].reshape(count, length)
     data = tf.data.Dataset.from_tensor_slices((x, y))
     if shuffle:
         data = data.shuffle(count, seed=config.seed, reshuffle_each_iteration=True)

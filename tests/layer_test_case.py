@@ -40,8 +40,9 @@ def _call(layer, input_data, call_kwargs):
     return layer(input_data, **call_kwargs)
 
 
-def _reset_states(model):
-    for layer in model._flatten_layers():
+def _reset_states(layer_or_model):
+    """Zeroes every stateful layer in it (`_flatten_layers` includes itself)."""
+    for layer in layer_or_model._flatten_layers():
         if hasattr(layer, "reset_state"):
             layer.reset_state()
 
@@ -150,12 +151,12 @@ def run_layer_test(
     if run_mixed_precision_check:
         reference = layer_cls(**init_kwargs)
         reference_output = _call(reference, input_data, call_kwargs)
-        _reset_states_layer(reference)
+        _reset_states(reference)
         for policy, atol in MIXED_POLICIES.items():
             mixed = layer_cls(**init_kwargs, dtype=policy)
             _call(mixed, input_data, call_kwargs)
             mixed.set_weights(reference.get_weights())
-            _reset_states_layer(mixed)
+            _reset_states(mixed)
             output = _call(mixed, input_data, call_kwargs)
             compute_dtype = keras.DTypePolicy(policy).compute_dtype
             for x in _flat(output):
@@ -164,8 +165,3 @@ def run_layer_test(
                 if weight.dtype not in ("int32", "int64", "uint32"):
                     assert weight.dtype == "float32", (policy, weight.path)
             _assert_close(output, reference_output, atol, policy)
-
-
-def _reset_states_layer(layer):
-    if hasattr(layer, "reset_state"):
-        layer.reset_state()

@@ -23,7 +23,8 @@ class RecurrentLayer(keras.layers.Layer):
     input projection `x_t W + b` that `project_inputs` computes for all timesteps
     at once, in one large matmul outside the loop.
 
-    Everything else lives here: the time loop (`keras_nlpkit.backend.recurrent_scan`), masking with the
+    Everything else lives here: the time loop
+    (`keras_nlpkit.backend.recurrent_scan`), masking with the
     Keras semantics (a masked step keeps the state; its output repeats the previous
     output, or is zero with `zero_output_for_mask=True`), `go_backwards`, stateful
     state variables, dropout masks constant over time, and the explicit-state

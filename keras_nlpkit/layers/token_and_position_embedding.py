@@ -3,6 +3,7 @@ from keras import ops
 
 from keras_nlpkit.api_export import nlpkit_export
 from keras_nlpkit.checks import check_positive_int
+from keras_nlpkit.layers.initializers import clone_initializer
 from keras_nlpkit.layers.position_embedding import PositionEmbedding
 
 
@@ -72,14 +73,11 @@ class TokenAndPositionEmbedding(keras.layers.Layer):
         self.embeddings_initializer = keras.initializers.get(embeddings_initializer)
         self.supports_masking = mask_zero
 
-    def _copy(self, initializer):
-        return initializer.__class__.from_config(initializer.get_config())
-
     def build(self, token_ids_shape, segment_ids_shape=None):
         self.token_embedding = keras.layers.Embedding(
             self.vocabulary_size,
             self.embedding_dim,
-            embeddings_initializer=self._copy(self.embeddings_initializer),
+            embeddings_initializer=clone_initializer(self.embeddings_initializer),
             dtype=self.dtype_policy,
             name="token_embedding",
         )
@@ -89,14 +87,14 @@ class TokenAndPositionEmbedding(keras.layers.Layer):
             self.segment_embedding = keras.layers.Embedding(
                 self.num_segments,
                 self.embedding_dim,
-                embeddings_initializer=self._copy(self.embeddings_initializer),
+                embeddings_initializer=clone_initializer(self.embeddings_initializer),
                 dtype=self.dtype_policy,
                 name="segment_embedding",
             )
             self.segment_embedding.build(token_ids_shape)
         self.position_embedding = PositionEmbedding(
             self.sequence_length,
-            initializer=self._copy(self.embeddings_initializer),
+            initializer=clone_initializer(self.embeddings_initializer),
             dtype=self.dtype_policy,
             name="position_embedding",
         )

@@ -4,6 +4,7 @@ import keras
 
 from keras_nlpkit.checks import check_positive_int
 from keras_nlpkit.checks import check_rate
+from keras_nlpkit.layers.initializers import clone_initializer
 from keras_nlpkit.layers.multi_head_attention import MultiHeadAttention
 
 
@@ -52,16 +53,12 @@ class TransformerBlock(keras.layers.Layer):
         self.self_attention_layer_norm = self._layer_norm("self_attention_layer_norm", shape)
         self.self_attention_dropout = self._dropout("self_attention_dropout")
 
-    def _initializer(self, initializer):
-        # A fresh copy per sublayer, so that seeded initializers differ between them.
-        return initializer.__class__.from_config(initializer.get_config())
-
     def _attention(self, name, query_shape, value_shape):
         layer = MultiHeadAttention(
             num_heads=self.num_heads,
             dropout=self.dropout,
-            kernel_initializer=self._initializer(self.kernel_initializer),
-            bias_initializer=self._initializer(self.bias_initializer),
+            kernel_initializer=clone_initializer(self.kernel_initializer),
+            bias_initializer=clone_initializer(self.bias_initializer),
             dtype=self.dtype_policy,
             name=name,
         )
@@ -86,16 +83,16 @@ class TransformerBlock(keras.layers.Layer):
         self.feedforward_intermediate_dense = keras.layers.Dense(
             self.intermediate_dim,
             activation=self.activation,
-            kernel_initializer=self._initializer(self.kernel_initializer),
-            bias_initializer=self._initializer(self.bias_initializer),
+            kernel_initializer=clone_initializer(self.kernel_initializer),
+            bias_initializer=clone_initializer(self.bias_initializer),
             dtype=self.dtype_policy,
             name="feedforward_intermediate_dense",
         )
         self.feedforward_intermediate_dense.build(shape)
         self.feedforward_output_dense = keras.layers.Dense(
             shape[-1],
-            kernel_initializer=self._initializer(self.kernel_initializer),
-            bias_initializer=self._initializer(self.bias_initializer),
+            kernel_initializer=clone_initializer(self.kernel_initializer),
+            bias_initializer=clone_initializer(self.bias_initializer),
             dtype=self.dtype_policy,
             name="feedforward_output_dense",
         )
