@@ -4,8 +4,72 @@ Layer math is written in `keras.ops`; the functions here are the exceptions, eac
 with the reason it cannot be plain `keras.ops`.
 """
 
+import contextlib
+import threading
+import uuid
+
 import keras
 from keras import ops
+
+_hints = threading.local()
+
+
+@contextlib.contextmanager
+def tflite_export_hints():
+    """While active, layers traced on TensorFlow leave hints for the TFLite converter.
+
+    The export tool traces its signatures inside this context; training and
+    ordinary inference never see the hints.
+    """
+    previous = getattr(_hints, "active", False)
+    _hints.active = keras.backend.backend() == "tensorflow"
+    try:
+        yield
+    finally:
+        _hints.active = previous
+
+
+def tflite_export_hints_active():
+    return getattr(_hints, "active", False)
+
+
+def lstm_as_tflite_composite(run, inputs, init_h, init_c, kernel, recurrent_kernel, bias,
+                             go_backwards):
+    """Runs an LSTM over a sequence as the composite function TFLite fuses.
+
+    TensorFlow Lite's converter (its `prepare-composite-functions` pass) replaces
+    a function tagged `api_implements="lstm_<id>"` with its builtin
+    `UNIDIRECTIONAL_SEQUENCE_LSTM` kernel. It reads everything from the function's
+    interface, as tf-keras' `standard_lstm` lays it out: the arguments
+    `(inputs (batch, seq, features), init_h, init_c, kernel, recurrent_kernel,
+    bias)` with static shapes (so a fixed batch), no mask argument, the attributes
+    `time_major` and `go_backwards`, and five results `(last_output, outputs,
+    h, c, runtime)` of which only the first two may be used. The fused kernel
+    clips the cell state to ±10. The body, `run(inputs, init_h, init_c) ->
+    (outputs, h, c)`, is what TensorFlow itself executes (SavedModel, or a
+    converter that cannot fuse); it may read the weights from the layer, they are
+    the same tensors as the arguments.
+    """
+    import tensorflow as tf
+
+    def standard_lstm(inputs, init_h, init_c, kernel, recurrent_kernel, bias):
+        outputs, h, c = run(inputs, init_h, init_c)
+        runtime = tf.constant(0.0)  # tf-keras reports the implementation used here
+        return outputs[:, -1], outputs, h, c, runtime
+
+    fused = tf.function(
+        standard_lstm,
+        autograph=False,
+        experimental_attributes={
+            "api_implements": f"lstm_{uuid.uuid4()}",
+            "api_preferred_device": "CPU",
+            "time_major": False,
+            "go_backwards": go_backwards,
+        },
+    )
+    arguments = [inputs, init_h, init_c, kernel, recurrent_kernel, bias]
+    last_output, outputs, _, _, _ = fused(*[tf.convert_to_tensor(a) for a in arguments])
+    return last_output, outputs
 
 
 def recurrent_scan(step, states, xs):

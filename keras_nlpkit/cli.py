@@ -3,6 +3,8 @@
     nlpkit demo [--out DIR] [--epochs N]
     nlpkit train char-lm --corpus FILE [FILE ...] --out DIR [--epochs N] [--units N] ...
     nlpkit generate --model DIR [--length N] [--temperature T] PROMPT
+    nlpkit export MODEL --out DIR [--quantize none,float16,dynamic,int8]
+                  [--representative-data FILE] [--tokenizer FILE] [--allow-flex]
 
 Bad input prints `nlpkit: error: ...` naming the argument and the value, and exits 2.
 """
@@ -46,7 +48,56 @@ def _parser():
     generate.add_argument("--length", type=_positive_int, default=80)
     generate.add_argument("--temperature", type=float, default=0.0)
     generate.add_argument("prompt")
+
+    export = commands.add_parser(
+        "export", help="SavedModel + builtin-only TFLite (float32, float16, int8) + report"
+    )
+    export.add_argument("model", help="a .keras or tf-keras .h5 file, or a SavedModel folder")
+    export.add_argument("--out", required=True, help="output folder (replaced whole)")
+    export.add_argument(
+        "--quantize", default=None,
+        help="comma-separated variants from none,float16,dynamic,int8 "
+             "(default: all four with --representative-data, else the first three)",
+    )
+    export.add_argument("--representative-data", default=None,
+                        help="real inputs: a UTF-8 text file (one sample a line) or a .npz")
+    export.add_argument("--tokenizer", default=None,
+                        help="tokenizer.json (default: the one beside MODEL, if any)")
+    export.add_argument("--sequence-length", type=_positive_int, default=64,
+                        help="longest sample taken from a text file, in tokens")
+    export.add_argument("--allow-flex", action="store_true",
+                        help="write files that need Flex ops anyway, with a warning")
     return parser
+
+
+def _export(args):
+    from pathlib import Path
+
+    from keras_nlpkit.export import export
+    from keras_nlpkit.export import load_source
+    from keras_nlpkit.export.exporter import DEFAULT_QUANTIZE
+    from keras_nlpkit.io_utils import UserInputError
+    from keras_nlpkit.tokenizers import load_tokenizer
+
+    if args.quantize is None:
+        quantize = DEFAULT_QUANTIZE if args.representative_data else DEFAULT_QUANTIZE[:3]
+    else:
+        quantize = [q.strip() for q in args.quantize.split(",") if q.strip()]
+    model_path = Path(args.model)
+    tokenizer_path = args.tokenizer
+    if tokenizer_path is None:
+        beside = (model_path if model_path.is_dir() else model_path.parent) / "tokenizer.json"
+        tokenizer_path = beside if beside.is_file() else None
+    tokenizer = None
+    if tokenizer_path is not None:
+        try:
+            tokenizer = load_tokenizer(tokenizer_path)
+        except ValueError as error:
+            raise UserInputError(f"--tokenizer: {error}") from None
+    source = load_source(model_path)
+    export(source, args.out, quantize=quantize, representative_data=args.representative_data,
+           tokenizer=tokenizer, allow_flex=args.allow_flex,
+           sequence_length=args.sequence_length)
 
 
 def main(argv=None):
@@ -71,6 +122,8 @@ def main(argv=None):
             texts = read_text_files(args.corpus)
             metrics = char_lm.train(texts, args.out, config)
             print(metrics)
+        elif args.command == "export":
+            _export(args)
         elif args.command == "generate":
             generator = char_lm.load(args.model)
             print(args.prompt + generator.generate(

@@ -41,22 +41,22 @@ def save_model_atomically(model, path):
         raise
 
 
-def read_text_files(paths):
+def read_text_files(paths, argument="--corpus"):
     """Reads UTF-8 text files, with one clear error for each way a file can be bad."""
     texts = []
     for path in map(Path, paths):
         if not path.is_file():
-            raise UserInputError(f"--corpus: no such file. Received: {path}")
+            raise UserInputError(f"{argument}: no such file. Received: {path}")
         data = path.read_bytes()
         if b"\x00" in data[:8192]:
-            raise UserInputError(f"--corpus: binary file, not text. Received: {path}")
+            raise UserInputError(f"{argument}: binary file, not text. Received: {path}")
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as error:
             raise UserInputError(
-                f"--corpus: not UTF-8 text (byte {error.start}). Received: {path}"
+                f"{argument}: not UTF-8 text (byte {error.start}). Received: {path}"
             ) from None
         if not text.strip():
-            raise UserInputError(f"--corpus: the file is empty. Received: {path}")
+            raise UserInputError(f"{argument}: the file is empty. Received: {path}")
         texts.append(text)
     return texts

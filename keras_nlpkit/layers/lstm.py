@@ -1,5 +1,7 @@
+import keras
 from keras import ops
 
+from keras_nlpkit import backend
 from keras_nlpkit.api_export import nlpkit_export
 from keras_nlpkit.layers.recurrent import RecurrentLayer
 
@@ -116,6 +118,38 @@ class LSTM(RecurrentLayer):
         o = self.recurrent_activation(z_o)
         h = o * self.activation(c)
         return h, [h, c]
+
+    def call(self, sequences, initial_state=None, mask=None, training=False):
+        if backend.tflite_export_hints_active() and self._fusable(sequences, initial_state, mask):
+            return self._call_fused(sequences)
+        return super().call(sequences, initial_state, mask=mask, training=training)
+
+    def _fusable(self, sequences, initial_state, mask):
+        """Whether TFLite's fused LSTM kernel computes exactly this call."""
+        return (
+            initial_state is None
+            and mask is None
+            and not self.stateful
+            and not self.return_state
+            and sequences.shape[0] is not None  # the kernel's state has a fixed batch
+            and self.activation is keras.activations.tanh
+            and self.recurrent_activation is keras.activations.sigmoid
+        )
+
+    def _call_fused(self, sequences):
+        batch_size = sequences.shape[0]
+        h0, c0 = self.get_initial_state(batch_size)
+        bias = self.bias if self.use_bias else ops.zeros((4 * self.units,))
+
+        def run(inputs, init_h, init_c):
+            (h, c), outputs = self._scan(inputs, [init_h, init_c])
+            return outputs, h, c
+
+        last_output, outputs = backend.lstm_as_tflite_composite(
+            run, sequences, h0, c0, self.kernel, self.recurrent_kernel, bias,
+            go_backwards=self.go_backwards,
+        )
+        return outputs if self.return_sequences else last_output
 
     def get_config(self):
         config = super().get_config()

@@ -212,23 +212,8 @@ class RecurrentLayer(keras.layers.Layer):
         return self.cell(projected, states, self.cell_weights())
 
     # --- the sequence ---------------------------------------------------------------
-    def call(self, sequences, initial_state=None, mask=None, training=False):
-        batch_size = ops.shape(sequences)[0]
-        if initial_state is not None:
-            states = self._validate_initial_state(initial_state, sequences.shape[0])
-        elif self.stateful:
-            states = [ops.cast(v, self.compute_dtype) for v in self.state_variables]
-        else:
-            states = self.get_initial_state(batch_size)
-
-        if training and self.dropout > 0:
-            sequences = sequences * ops.expand_dims(
-                self._dropout_mask(sequences[:, 0], self.dropout), 1
-            )
-        recurrent_mask = None
-        if training and self.recurrent_dropout > 0:
-            recurrent_mask = self._dropout_mask(states[0], self.recurrent_dropout)
-
+    def _scan(self, sequences, states, mask=None, recurrent_mask=None):
+        """The time loop: `(final_states, outputs (batch, seq, units))`."""
         # Time-major before the projection: transposing the inputs is cheaper than
         # transposing the `gates` times wider projection.
         sequences = ops.transpose(sequences, (1, 0, 2))  # (seq, batch, features)
@@ -265,7 +250,27 @@ class RecurrentLayer(keras.layers.Layer):
             else:
                 keep = ops.cumsum(ops.cast(mask, "int32"), axis=0) > 0
             outputs = ops.where(keep, outputs, ops.zeros_like(outputs))
-        outputs = ops.transpose(outputs, (1, 0, 2))  # (batch, seq, units)
+
+        return final_states, ops.transpose(outputs, (1, 0, 2))  # (batch, seq, units)
+
+    def call(self, sequences, initial_state=None, mask=None, training=False):
+        batch_size = ops.shape(sequences)[0]
+        if initial_state is not None:
+            states = self._validate_initial_state(initial_state, sequences.shape[0])
+        elif self.stateful:
+            states = [ops.cast(v, self.compute_dtype) for v in self.state_variables]
+        else:
+            states = self.get_initial_state(batch_size)
+
+        if training and self.dropout > 0:
+            sequences = sequences * ops.expand_dims(
+                self._dropout_mask(sequences[:, 0], self.dropout), 1
+            )
+        recurrent_mask = None
+        if training and self.recurrent_dropout > 0:
+            recurrent_mask = self._dropout_mask(states[0], self.recurrent_dropout)
+
+        final_states, outputs = self._scan(sequences, states, mask, recurrent_mask)
 
         if self.stateful:
             for variable, state in zip(self.state_variables, final_states):

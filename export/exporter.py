@@ -1,0 +1,461 @@
+"""`nlpkit export`: a model → SavedModel + quantised TFLite + tokenizer + report.
+
+    nlpkit export MODEL --out DIR [--quantize none,float16,dynamic,int8]
+                        [--representative-data FILE] [--allow-flex]
+
+MODEL is a Keras 3 `.keras` file, a tf-keras (Keras 2) `.h5`/`.keras` file, or a
+SavedModel folder. DIR receives `saved_model/` (signatures `serving_default`,
+and `step` or `prefill`/`decode` for streaming models), one
+`model_<variant>.tflite` per quantisation (all signatures in one file),
+`tokenizer.json` when the model has one, and `report.json` (sizes, ops, parity).
+Everything is written to a hidden folder beside DIR and renamed into place at the
+end, so a failed export leaves DIR as it was.
+"""
+
+import dataclasses
+import json
+import os
+import shutil
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from keras_nlpkit.export import convert as convert_lib
+from keras_nlpkit.export import signatures as signatures_lib
+from keras_nlpkit.export.signatures import ExportError
+from keras_nlpkit.io_utils import atomic_write_json
+from keras_nlpkit.io_utils import read_text_files
+from keras_nlpkit.runtime import VARIANT_FILES
+from keras_nlpkit.runtime import OnDeviceModel
+from keras_nlpkit.runtime import describe_tflite
+
+DEFAULT_QUANTIZE = ("none", "float16", "dynamic", "int8")
+HELD_BACK_EVERY = 5  # every 5th representative sample is kept for parity, not calibration
+MAX_CALIBRATION = 100  # samples per signature
+MAX_PARITY = 40  # held-back sequences
+
+
+@dataclasses.dataclass
+class Source:
+    """What is exported: the signatures, the reference they are checked against."""
+
+    kind: str  # "keras", "tf_keras" or "saved_model"
+    path: str
+    model: object = None  # the Keras model (Keras 3 or tf-keras)
+    signatures: list = None  # signatures_lib.Signature, for Keras models
+    saved_model: object = None  # the loaded SavedModel, for SavedModel sources
+
+    @property
+    def signature_names(self):
+        if self.signatures is not None:
+            return [s.name for s in self.signatures]
+        return sorted(self.saved_model.signatures.keys())
+
+    def input_specs(self, name):
+        if self.signatures is not None:
+            return next(s for s in self.signatures if s.name == name).input_specs
+        fn = self.saved_model.signatures[name]
+        return [spec for spec in fn.structured_input_signature[1].values()]
+
+    def reference(self, name, inputs):
+        """Runs signature `name` on the source itself (eager Keras, or the SavedModel)."""
+        if self.signatures is not None:
+            signature = next(s for s in self.signatures if s.name == name)
+            outputs = signature.fn(*[inputs[n] for n in signature.input_names])
+        else:
+            outputs = self.saved_model.signatures[name](**inputs)
+        return {key: np.asarray(value) for key, value in outputs.items()}
+
+    def layer_names(self):
+        if self.model is None:
+            return []
+        return [layer.name for layer in self.model._flatten_layers(include_self=False)]
+
+    def vocabulary_size(self):
+        """The first Embedding's input size: the range of random token ids."""
+        if self.model is None:
+            return None
+        for layer in self.model._flatten_layers(include_self=False):
+            if hasattr(layer, "input_dim"):
+                return int(layer.input_dim)
+            if hasattr(layer, "vocabulary_size"):
+                return int(layer.vocabulary_size)
+        return None
+
+    def max_length(self):
+        backbone = getattr(self.model, "backbone", None)
+        return getattr(backbone, "max_sequence_length", None)
+
+
+def load_source(path):
+    """Loads MODEL: a Keras 3 or tf-keras model file, or a SavedModel folder."""
+    path = Path(path)
+    if path.is_dir():
+        if not (path / "saved_model.pb").is_file():
+            raise ExportError(f"MODEL: a folder without saved_model.pb. Received: {path}")
+        import tensorflow as tf
+
+        try:
+            loaded = tf.saved_model.load(str(path))
+        except Exception as error:
+            raise ExportError(f"MODEL: cannot load the SavedModel ({error}). Received: {path}")
+        if "serving_default" not in loaded.signatures:
+            raise ExportError(f"MODEL: the SavedModel has no serving_default. Received: {path}")
+        return Source("saved_model", str(path), saved_model=loaded)
+    if not path.is_file():
+        raise ExportError(f"MODEL: no such file or folder. Received: {path}")
+    if path.suffix in (".h5", ".hdf5"):
+        return _tf_keras_source(path)
+    if path.suffix != ".keras":
+        raise ExportError(
+            f"MODEL: expected a .keras or .h5 file or a SavedModel folder. Received: {path}"
+        )
+    try:
+        with zipfile.ZipFile(path) as archive:
+            metadata = json.loads(archive.read("metadata.json"))
+    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError):
+        raise ExportError(f"MODEL: not a Keras model file. Received: {path}") from None
+    if not str(metadata.get("keras_version", "")).startswith("3"):
+        return _tf_keras_source(path)
+    import keras
+
+    import keras_nlpkit.layers  # noqa: F401  (registers our classes)
+    import keras_nlpkit.models  # noqa: F401
+
+    try:
+        model = keras.saving.load_model(path, compile=False)
+    except Exception as error:
+        raise ExportError(f"MODEL: cannot load ({error}). Received: {path}") from None
+    return Source("keras", str(path), model=model,
+                  signatures=signatures_lib.keras_signatures(model))
+
+
+def _tf_keras_source(path):
+    import tf_keras
+
+    try:
+        model = tf_keras.models.load_model(path, compile=False)
+    except Exception as error:
+        raise ExportError(f"MODEL: cannot load with tf-keras ({error}). Received: {path}")
+    return Source("tf_keras", str(path), model=model,
+                  signatures=signatures_lib.tf_keras_signatures(model))
+
+
+def keras_source(model):
+    """A Source for a Keras 3 model object (the Python API's entry point)."""
+    return Source("keras", "<in memory>", model=model,
+                  signatures=signatures_lib.keras_signatures(model))
+
+
+# --- the SavedModel ----------------------------------------------------------------------
+def write_saved_model(source, path):
+    import tensorflow as tf
+
+    from keras_nlpkit.backend import tflite_export_hints
+
+    if source.kind == "saved_model":
+        shutil.copytree(source.path, path)
+        return
+
+    def hinted(fn):
+        def traced(*args):
+            with tflite_export_hints():  # e.g. LSTM → TFLite's fused kernel
+                return fn(*args)
+
+        return traced
+
+    if source.kind == "keras":
+        import keras
+
+        archive = keras.export.ExportArchive()
+        archive.track(source.model)
+        for signature in source.signatures:
+            archive.add_endpoint(signature.name, hinted(signature.fn), signature.input_specs)
+        archive.write_out(str(path), verbose=False)
+    else:  # tf-keras: its LSTM carries its own fusion tag
+        module = tf.Module()
+        module.model = source.model
+        functions = {
+            s.name: tf.function(s.fn, input_signature=s.input_specs).get_concrete_function()
+            for s in source.signatures
+        }
+        tf.saved_model.save(module, str(path), signatures=functions)
+
+
+# --- inputs: calibration and parity samples ------------------------------------------------
+def read_samples(path, specs, tokenizer, max_length):
+    """Samples for `serving_default`: a `.npz` of arrays by input name, or text lines."""
+    path = Path(path)
+    names = [spec.name for spec in specs]
+    if path.suffix == ".npz":
+        try:
+            data = np.load(path)
+            missing = [name for name in names if name not in data.files]
+        except Exception:
+            raise ExportError(f"--representative-data: not a valid .npz file. Received: {path}")
+        if missing:
+            raise ExportError(
+                f"--representative-data: the .npz needs one array per model input {names}; "
+                f"missing {missing}. Received: {path} with {sorted(data.files)}"
+            )
+        count = len(data[names[0]])
+        return [
+            {spec.name: data[spec.name][i : i + 1].astype(spec.dtype.as_numpy_dtype)
+             for spec in specs}
+            for i in range(count)
+        ]
+    (text,) = read_text_files([path], argument="--representative-data")
+    if tokenizer is None or len(specs) != 1 or not specs[0].dtype.is_integer:
+        raise ExportError(
+            "--representative-data: a text file needs a tokenizer and a model with one "
+            f"token-id input; give a .npz with arrays {names} instead. Received: {path}"
+        )
+    samples = []
+    for line in text.splitlines():
+        ids = tokenizer.encode(line.strip())[:max_length]
+        if ids:
+            samples.append({names[0]: np.asarray([ids], np.int32)})
+    if not samples:
+        raise ExportError(f"--representative-data: no non-empty line. Received: {path}")
+    return samples
+
+
+def random_samples(specs, vocabulary_size, count=12, length=24, seed=0):
+    rng = np.random.default_rng(seed)
+    samples = []
+    for _ in range(count):
+        sample = {}
+        for spec in specs:
+            shape = [1] + [length if d is None else d for d in spec.shape[1:]]
+            if spec.dtype.is_integer:
+                sample[spec.name] = rng.integers(0, vocabulary_size, shape).astype(np.int32)
+            else:
+                sample[spec.name] = rng.standard_normal(shape).astype(np.float32)
+        samples.append(sample)
+    return samples
+
+
+def streaming_records(source, sequences, limit=MAX_CALIBRATION):
+    """Inputs a streaming signature sees on real sequences (for int8 calibration)."""
+    records = []
+    names = source.signature_names
+    for ids in sequences:
+        if "step" in names:
+            specs = source.input_specs("step")
+            state = {s.name: np.zeros((1, s.shape[1]), np.float32) for s in specs[1:]}
+            for token in ids:
+                inputs = {"token": np.asarray([token], np.int32), **state}
+                records.append(("step", inputs))
+                out = source.reference("step", inputs)
+                state = {name: out[name] for name in state}
+        elif "decode" in names:
+            out = source.reference("prefill", {"token_ids": np.asarray([ids[:1]], np.int32)})
+            records.append(("prefill", {"token_ids": np.asarray([ids], np.int32)}))
+            cache = out["cache"]
+            for position, token in enumerate(ids[1:], start=1):
+                inputs = {"token": np.asarray([token], np.int32), "cache": cache,
+                          "position": np.asarray(position, np.int32)}
+                records.append(("decode", inputs))
+                cache = source.reference("decode", inputs)["cache"]
+        if len(records) >= limit:
+            break
+    return records[:limit]
+
+
+# --- parity -------------------------------------------------------------------------------
+def agreement(reference, candidate, k):
+    """Fraction of positions whose top-k token sets are identical (k=1: same argmax)."""
+    k = min(k, reference.shape[-1])
+    ref = np.sort(np.argsort(-reference, axis=-1)[..., :k], axis=-1)
+    got = np.sort(np.argsort(-candidate, axis=-1)[..., :k], axis=-1)
+    return float(np.mean(np.all(ref == got, axis=-1)))
+
+
+def parity(references, candidates):
+    """max |reference − candidate| and top-1/top-5 agreement over all positions."""
+    ref = np.concatenate([r.reshape(-1, r.shape[-1]) for r in references])
+    got = np.concatenate([c.reshape(-1, c.shape[-1]) for c in candidates])
+    return {
+        "max_abs_diff": float(np.max(np.abs(ref - got))),
+        "top1_agreement": agreement(ref, got, 1),
+        "top5_agreement": agreement(ref, got, 5),
+        "positions": int(ref.shape[0]),
+    }
+
+
+def first_output(outputs):
+    return outputs["logits"] if "logits" in outputs else next(iter(outputs.values()))
+
+
+# --- the export ---------------------------------------------------------------------------
+def export(source, out_dir, quantize=DEFAULT_QUANTIZE, representative_data=None,
+           tokenizer=None, allow_flex=False, sequence_length=64, log=print):
+    """Exports `source` (a `Source`, or a Keras 3 model) to `out_dir`; returns the report."""
+    if not isinstance(source, Source):
+        source = keras_source(source)
+    quantize = list(quantize)
+    unknown = [q for q in quantize if q not in convert_lib.VARIANTS]
+    if unknown or not quantize:
+        raise ExportError(
+            f"--quantize: choose from {list(convert_lib.VARIANTS)}. Received: {quantize}"
+        )
+    if "int8" in quantize and representative_data is None:
+        raise ExportError(
+            "--quantize int8 needs --representative-data (real samples of the training "
+            "input) to calibrate the activation ranges. Received: no file"
+        )
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ExportError(f"--out: exists and is not a folder. Received: {out_dir}")
+
+    serving_specs = source.input_specs("serving_default")
+    max_length = min(sequence_length, source.max_length() or sequence_length)
+    if representative_data is not None:
+        samples = read_samples(representative_data, serving_specs, tokenizer, max_length)
+        held_back = samples[HELD_BACK_EVERY - 1 :: HELD_BACK_EVERY][:MAX_PARITY]
+        calibration = [s for i, s in enumerate(samples) if i % HELD_BACK_EVERY != HELD_BACK_EVERY - 1]
+        calibration = calibration[:MAX_CALIBRATION] or samples[:MAX_CALIBRATION]
+        held_back = held_back or samples[:MAX_PARITY]
+        parity_inputs = f"{len(held_back)} held-back samples of {representative_data}"
+    else:
+        vocabulary = (tokenizer.vocabulary_size if tokenizer else None) or source.vocabulary_size() or 10
+        held_back = random_samples(serving_specs, vocabulary, length=min(24, max_length))
+        calibration = []
+        parity_inputs = f"{len(held_back)} random samples (no --representative-data)"
+
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
+    try:
+        report = _export_into(source, staging, quantize, calibration, held_back,
+                              tokenizer, allow_flex, log)
+        report["parity_inputs"] = parity_inputs
+        report["source"] = {"kind": source.kind, "path": source.path}
+        atomic_write_json(staging / "report.json", report)
+        _replace_folder(staging, out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    log(format_report(report))
+    return report
+
+
+def _replace_folder(staging, out_dir):
+    """Puts `staging` at `out_dir`; an existing `out_dir` is removed only after that."""
+    old = None
+    if out_dir.exists():
+        old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
+        os.replace(out_dir, old)
+    os.replace(staging, out_dir)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _export_into(source, staging, quantize, calibration, held_back, tokenizer, allow_flex, log):
+    import tensorflow as tf
+
+    names = source.signature_names
+    sequences = [first_output_ids(s) for s in held_back if first_output_ids(s) is not None]
+    references = [first_output(source.reference("serving_default", s)) for s in held_back]
+
+    log(f"Writing the SavedModel (signatures: {', '.join(names)})")
+    saved_model_dir = staging / "saved_model"
+    write_saved_model(source, saved_model_dir)
+    loaded = tf.saved_model.load(str(saved_model_dir))
+    saved_outputs = [
+        first_output({k: np.asarray(v) for k, v in loaded.signatures["serving_default"](
+            **{k: tf.constant(v) for k, v in s.items()}).items()})
+        for s in held_back
+    ]
+    report = {
+        "signatures": names,
+        "saved_model": {"path": "saved_model", **parity(references, saved_outputs)},
+        "variants": {},
+    }
+    if tokenizer is not None:
+        atomic_write_json(staging / "tokenizer.json", tokenizer.get_config())
+        report["tokenizer"] = "tokenizer.json"
+
+    calibration_inputs = [("serving_default", s) for s in calibration]
+    calibration_ids = [first_output_ids(s) for s in calibration]
+    calibration_inputs += streaming_records(source, [ids for ids in calibration_ids if ids])
+
+    def representative_dataset():
+        for name, inputs in calibration_inputs:
+            yield name, inputs
+
+    for option in quantize:
+        label = convert_lib.VARIANTS[option]
+        log(f"Converting to TFLite: {label}")
+        content, note = convert_lib.convert(
+            saved_model_dir, names, option, representative_dataset, allow_flex=True
+        )
+        description = describe_tflite(content)
+        blocked = description["flex_ops"] + description["custom_ops"]
+        if blocked and not allow_flex:
+            sources = convert_lib.flex_op_sources(saved_model_dir, blocked, source.layer_names())
+            named = "; ".join(
+                f"{op} (from layer {', '.join(map(repr, layers)) or 'unknown'})"
+                for op, layers in sources.items()
+            )
+            raise ExportError(
+                f"The {label} TFLite model needs ops outside the TFLite builtins: {named}. "
+                "Use keras_nlpkit layers (e.g. keras_nlpkit.layers.LSTM rather than "
+                "keras.layers.LSTM), or pass --allow-flex to write it anyway (it then "
+                "needs the Flex delegate on the device)."
+            )
+        if blocked:
+            print(f"nlpkit: warning: {label} needs the Flex delegate for {blocked}",
+                  file=sys.stderr)
+        path = staging / VARIANT_FILES[label]
+        path.write_bytes(content)
+        entry = {"path": path.name, "bytes": len(content), **description}
+        if note:
+            entry["note"] = note
+        if not blocked:
+            entry.update(_variant_parity(staging, label, held_back, references, sequences))
+        report["variants"][label] = entry
+    return report
+
+
+def first_output_ids(sample):
+    """The token ids of a one-input sample, for streaming checks; None otherwise."""
+    if len(sample) != 1:
+        return None
+    (value,) = sample.values()
+    return [int(i) for i in value[0]] if np.issubdtype(value.dtype, np.integer) else None
+
+
+def _variant_parity(staging, label, held_back, references, sequences):
+    model = OnDeviceModel(staging, variant=label)
+    outputs = [first_output(model.serve(**s)) for s in held_back]
+    result = parity(references, outputs)
+    if model.streaming and sequences:
+        streamed = [model.stream_logits(ids) for ids in sequences]
+        full = [r[0] for r in references]
+        stream = parity(full, streamed)
+        result["streaming"] = {"signature": model.streaming, **stream}
+    return result
+
+
+def format_report(report):
+    rows = [("variant", "bytes", "flex/custom", "max|diff|", "top1", "top5", "streaming diff")]
+    saved = report["saved_model"]
+    rows.append(("saved_model", "", "", f"{saved['max_abs_diff']:.2e}",
+                 f"{saved['top1_agreement']:.3f}", f"{saved['top5_agreement']:.3f}", ""))
+    for label, v in report["variants"].items():
+        streaming = v.get("streaming", {}).get("max_abs_diff")
+        rows.append((
+            label, f"{v['bytes']:,}", str(len(v["flex_ops"]) + len(v["custom_ops"])),
+            f"{v['max_abs_diff']:.2e}" if "max_abs_diff" in v else "-",
+            f"{v['top1_agreement']:.3f}" if "top1_agreement" in v else "-",
+            f"{v['top5_agreement']:.3f}" if "top5_agreement" in v else "-",
+            f"{streaming:.2e}" if streaming is not None else "",
+        ))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)) for row in rows]
+    lines.append(f"signatures: {', '.join(report['signatures'])}; parity on "
+                 f"{report.get('parity_inputs', '')}")
+    return "\n".join(lines)

@@ -1,0 +1,2 @@
+from keras_nlpkit.models.gpt.gpt_backbone import GPTBackbone  # noqa: F401
+from keras_nlpkit.models.gpt.gpt_causal_lm import GPTCausalLM  # noqa: F401
