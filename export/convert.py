@@ -110,7 +110,10 @@ def flex_op_sources(saved_model_dir, flex_ops, layer_names):
         found = set()
         for node in nodes:
             if node.op == tf_type:
-                found.update(part for part in node.name.split("/") if part in names)
+                for part in node.name.split("/"):
+                    # Keras scopes a layer's ops as `<name>` or `<name>_<n>`.
+                    base = part.rsplit("_", 1)[0] if part.rsplit("_", 1)[-1].isdigit() else part
+                    found.update(n for n in (part, base) if n in names)
         sources[op] = sorted(found)
     return sources
 

@@ -184,8 +184,11 @@ def tf_keras_signatures(model):
     """`serving_default` for a tf-keras (Keras 2) model, at batch 1."""
     import tensorflow as tf
 
+    # A tf-keras Input defaults to float32 even when it feeds an Embedding: token ids.
+    first = model.layers[0] if model.layers else None
+    ids = type(first).__name__ == "Embedding" and len(model.inputs) == 1
     specs = [
-        tf.TensorSpec((1, *tensor.shape[1:]), _tf_dtype(tensor.dtype.name),
+        tf.TensorSpec((1, *tensor.shape[1:]), tf.int32 if ids else _tf_dtype(tensor.dtype.name),
                       name=_input_name(tensor))
         for tensor in model.inputs
     ]

@@ -196,9 +196,9 @@ class OnDeviceModel:
             logits = out.pop("logits")
             return log_softmax(logits), out
         position = state["position"]
-        if position >= state["cache"].shape[3]:
+        if position >= state["cache"].shape[2]:  # (rows, 2 * layers, max_length, ...)
             raise ValueError(
-                f"The sequence reached the model's maximum length {state['cache'].shape[3]}"
+                f"The sequence reached the model's maximum length {state['cache'].shape[2]}"
             )
         out = self.runners["decode"](
             token=tokens, cache=state["cache"], position=np.asarray(position, np.int32)

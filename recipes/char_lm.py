@@ -14,7 +14,7 @@ with `model.fit` on a `tf.data` stream of (context, next character) windows.
 Generation runs the streaming path a phone would: the LSTM's explicit-state
 `step()`, one character at a time, no recomputation of the prefix.
 
-DIR receives `model.keras`, `vocab.json`, `config.json` (everything needed to
+DIR receives `model.keras`, `tokenizer.json`, `config.json` (everything needed to
 rebuild), `metrics.json`, `logs/` (TensorBoard) and `backup/` (training resumes
 from there after an interruption: rerun the same command).
 """
@@ -30,8 +30,11 @@ import numpy as np
 
 from keras_nlpkit.io_utils import UserInputError
 from keras_nlpkit.io_utils import atomic_write_json
+from keras_nlpkit.io_utils import atomic_write_text
 from keras_nlpkit.io_utils import save_model_atomically
 from keras_nlpkit.layers import LSTM
+from keras_nlpkit.tokenizers import CharacterTokenizer
+from keras_nlpkit.tokenizers import load_tokenizer
 
 UNKNOWN = 0  # id of characters outside the vocabulary
 
@@ -169,7 +172,7 @@ def train(corpus_texts, out_dir, config, verbose=1):
     validation_data = windows(ids[split:], config, shuffle=False)
 
     # The vocabulary and config go first: the backup only makes sense with them.
-    atomic_write_json(out_dir / "vocab.json", vocabulary)
+    atomic_write_json(out_dir / "tokenizer.json", CharacterTokenizer(vocabulary).get_config())
     atomic_write_json(out_dir / "config.json", dataclasses.asdict(config))
 
     model = build_model(len(vocabulary), config)
@@ -215,13 +218,13 @@ def train(corpus_texts, out_dir, config, verbose=1):
 
 def load(model_dir):
     model_dir = Path(model_dir)
-    for name in ("model.keras", "vocab.json"):
+    for name in ("model.keras", "tokenizer.json"):
         if not (model_dir / name).is_file():
             raise UserInputError(
                 f"--model: not a char-lm directory (no {name}). Received: {model_dir}"
             )
     model = keras.saving.load_model(model_dir / "model.keras")
-    vocabulary = json.loads((model_dir / "vocab.json").read_text(encoding="utf-8"))
+    vocabulary = load_tokenizer(model_dir / "tokenizer.json").vocabulary
     if "lstm" not in [layer.name for layer in model.layers]:
         raise UserInputError(f"--model: not a char-lm model. Received: {model_dir}")
     return StepGenerator(model, vocabulary)
@@ -231,6 +234,12 @@ DEMO_PROMPTS = ("The list ", "A function definition ", "Exceptions are ")
 
 
 def demo(out_dir, epochs=None, verbose=1):
+    """Train → save → reload → export → run on-device, on Python's documentation."""
+    from keras_nlpkit.export import export
+    from keras_nlpkit.export import load_source
+    from keras_nlpkit.runtime import OnDeviceModel
+
+    out_dir = Path(out_dir)
     config = CharLMConfig()
     if epochs is not None:
         config.epochs = epochs
@@ -238,10 +247,29 @@ def demo(out_dir, epochs=None, verbose=1):
     metrics = train(default_corpus(), out_dir, config, verbose=verbose)
     print(json.dumps(metrics, indent=2))
     generator = load(out_dir)  # the reloaded model, as a user would
-    print("Continuations from the reloaded model (streaming LSTM.step), "
+    print("Continuations from the reloaded Keras model (streaming LSTM.step), "
           "greedy and sampled at temperature 0.6:")
     for seed, prompt in enumerate(DEMO_PROMPTS):
         print(f"  {prompt!r} -> {generator.generate(prompt, length=60)!r}")
         sampled = generator.generate(prompt, length=60, temperature=0.6, seed=seed)
         print(f"  {prompt!r} -> {sampled!r}")
+
+    # Export: calibrate int8 on lines of the held-out tail of the text.
+    text = default_corpus()[0]
+    held_out = text[int(len(text) * (1 - config.validation_fraction)):]
+    samples = out_dir / "representative.txt"
+    lines = [line for line in held_out.splitlines() if len(line) > 20]
+    atomic_write_text(samples, "\n".join(lines) + "\n")
+    export_dir = out_dir / "export"
+    print(f"Exporting to {export_dir} (SavedModel + TFLite float32/float16/int8)")
+    export(load_source(out_dir / "model.keras"), export_dir, representative_data=samples,
+           tokenizer=load_tokenizer(out_dir / "tokenizer.json"))
+    on_device = OnDeviceModel(export_dir, variant="int8")
+    print("On-device (LiteRT interpreter, int8, one thread, no TensorFlow): "
+          "greedy continuations and the top-3 next characters")
+    for prompt in DEMO_PROMPTS:
+        ids = on_device.greedy(on_device.encode(prompt), max_new_tokens=60)
+        top = [(on_device.decode([i]), round(p, 3)) for i, p in
+               on_device.top_k(on_device.encode(prompt), k=3)]
+        print(f"  {prompt!r} -> {on_device.decode(ids)!r}  next: {top}")
     return metrics

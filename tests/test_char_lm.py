@@ -27,7 +27,7 @@ def trained(tmp_path_factory):
 
 def test_train_writes_a_reloadable_model(trained):
     out, metrics = trained
-    for name in ("model.keras", "vocab.json", "config.json", "metrics.json"):
+    for name in ("model.keras", "tokenizer.json", "config.json", "metrics.json"):
         assert (out / name).is_file(), name
     assert (out / "logs").is_dir() and any((out / "logs").rglob("*tfevents*"))
     assert metrics["reload_max_abs_diff"] == 0.0

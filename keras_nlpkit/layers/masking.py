@@ -65,10 +65,16 @@ def masked_softmax(scores, mask=None, axis=-1):
     rows loses the small weights), then cast back. Masked positions get exactly
     zero weight, so a row with every position masked is all zeros, as in
     `keras.layers.Softmax`.
+
+    Masked scores are replaced by the row's minimum minus 20 (a weight below
+    e^-20 ≈ 2e-9, then set to zero) rather than by -1e9 as in Keras: a -1e9 would
+    stretch the calibrated range of a full-integer TFLite model so far that every
+    real score rounds to the same int8 value.
     """
     dtype = scores.dtype
     scores = ops.cast(scores, "float32")
     if mask is None:
         return ops.cast(ops.softmax(scores, axis=axis), dtype)
-    weights = ops.softmax(ops.where(mask, scores, ops.full_like(scores, -1e9)), axis=axis)
+    floor = ops.stop_gradient(ops.min(scores, axis=axis, keepdims=True)) - 20.0
+    weights = ops.softmax(ops.where(mask, scores, floor), axis=axis)
     return ops.cast(ops.where(mask, weights, ops.zeros_like(weights)), dtype)

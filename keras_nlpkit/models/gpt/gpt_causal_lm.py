@@ -34,7 +34,7 @@ class GPTCausalLM(keras.Model):
     backbone = keras_nlpkit.models.GPTBackbone(100, 2, 2, 32, 64, max_sequence_length=16)
     lm = keras_nlpkit.models.GPTCausalLM(backbone)
     logits = lm(np.array([[5, 6, 7]]))                    # (1, 3, 100)
-    cache = lm.build_cache(batch_size=1)                  # (1, 2, 2, 16, 2, 16)
+    cache = lm.build_cache(batch_size=1)                  # (1, 4, 16, 2, 16)
     step, _, cache = lm.call_with_cache(np.array([[5]]), cache, 0)
     ```
     """
@@ -50,11 +50,16 @@ class GPTCausalLM(keras.Model):
         return self.backbone.token_embedding.logits(hidden)
 
     def build_cache(self, batch_size, max_length=None):
-        """A zero cache `(batch, num_layers, 2, max_length, num_heads, head_dim)`."""
+        """A zero cache `(batch, 2 * num_layers, max_length, num_heads, head_dim)`.
+
+        Layer i's keys and values are rows 2i and 2i + 1. keras-hub stacks them in
+        a 6-D `(batch, num_layers, 2, ...)` tensor instead; TFLite's slicing
+        kernels stop at 5 dimensions, so ours stays 5-D.
+        """
         backbone = self.backbone
         max_length = max_length or backbone.max_sequence_length
         head_dim = backbone.hidden_dim // backbone.num_heads
-        shape = (batch_size, backbone.num_layers, 2, max_length, backbone.num_heads, head_dim)
+        shape = (batch_size, 2 * backbone.num_layers, max_length, backbone.num_heads, head_dim)
         return ops.zeros(shape, dtype=self.compute_dtype)
 
     def call_with_cache(self, token_ids, cache, cache_update_index):
@@ -69,13 +74,13 @@ class GPTCausalLM(keras.Model):
         for i, block in enumerate(backbone.transformer_layers):
             x, layer_cache = block(
                 x,
-                self_attention_cache=cache[:, i],
+                self_attention_cache=cache[:, 2 * i : 2 * i + 2],
                 self_attention_cache_update_index=cache_update_index,
             )
             caches.append(layer_cache)
         hidden = backbone.layer_norm(x)
         logits = backbone.token_embedding.logits(hidden)
-        return logits, hidden, ops.stack(caches, axis=1)
+        return logits, hidden, ops.concatenate(caches, axis=1)
 
     def get_config(self):
         config = super().get_config()

@@ -1,0 +1,296 @@
+"""Export: op sets, parity Keras ↔ SavedModel ↔ TFLite, streaming signatures, bad input."""
+
+import json
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+from keras_nlpkit.export import ExportError
+from keras_nlpkit.export import export
+from keras_nlpkit.layers import MultiHeadAttention
+from keras_nlpkit.runtime import OnDeviceModel
+from keras_nlpkit.runtime import describe_tflite
+
+from tests.export.conftest import SENTENCES
+from tests.export.conftest import TOKENIZER
+from tests.export.conftest import recurrent_lm
+
+QUIET = {"log": lambda *_: None}
+
+
+def test_lstm_exports_to_the_fused_kernel_with_builtins_only(lstm_export):
+    out, report = lstm_export
+    assert set(report["variants"]) == {"float32", "float16", "dynamic_int8", "int8"}
+    for label, variant in report["variants"].items():
+        content = (out / variant["path"]).read_bytes()
+        assert variant["bytes"] == len(content)
+        assert describe_tflite(content)["ops"] == variant["ops"]
+        assert "UNIDIRECTIONAL_SEQUENCE_LSTM" in variant["ops"], label
+        assert "WHILE" not in variant["ops"], label
+        assert variant["flex_ops"] == [] and variant["custom_ops"] == [], label
+        assert variant["signatures"] == ["serving_default", "step"]
+    sizes = {label: variant["bytes"] for label, variant in report["variants"].items()}
+    assert sizes["int8"] < sizes["float16"] < sizes["float32"]  # ratios: benchmarks/export.py
+    on_disk = json.loads((out / "report.json").read_text())
+    assert on_disk["variants"]["float32"]["ops"] == report["variants"]["float32"]["ops"]
+    assert json.loads((out / "tokenizer.json").read_text()) == TOKENIZER.get_config()
+    assert (out / "saved_model" / "saved_model.pb").is_file()
+
+
+def test_lstm_parity_keras_savedmodel_tflite(lstm_export):
+    _, report = lstm_export
+    assert report["saved_model"]["max_abs_diff"] <= 1e-5
+    float32 = report["variants"]["float32"]
+    assert float32["max_abs_diff"] <= 1e-4
+    assert float32["streaming"]["max_abs_diff"] <= 1e-4  # step ≡ the full sequence
+    assert float32["top1_agreement"] == 1.0
+    assert report["variants"]["float16"]["top1_agreement"] >= 0.99
+    assert report["variants"]["dynamic_int8"]["top1_agreement"] >= 0.97
+    # Text made here; the ≥ 0.99 check on real text is test_int8_on_real_text (large).
+    assert report["variants"]["int8"]["top1_agreement"] >= 0.95
+    assert report["variants"]["int8"]["streaming"]["top1_agreement"] >= 0.9
+
+
+def test_runtime_matches_keras_top_k_greedy_and_beam(lstm_lm, lstm_export):
+    out, _ = lstm_export
+    model = OnDeviceModel(out)
+    prompt = TOKENIZER.encode("the cat sees the ")
+    logits = np.asarray(lstm_lm(np.asarray([prompt]))[0, -1])
+    assert [i for i, _ in model.top_k(prompt, k=3)] == list(np.argsort(-logits)[:3])
+    # Greedy on the device == greedy with the Keras model recomputing the prefix.
+    ids = list(prompt)
+    for _ in range(12):
+        ids.append(int(np.argmax(np.asarray(lstm_lm(np.asarray([ids]))[0, -1]))))
+    assert model.greedy(prompt, max_new_tokens=12) == ids[len(prompt):]
+    beams = model.beam_search(prompt, beam_width=4, max_new_tokens=8, alpha=0.0)
+    assert len(beams) == 4 and beams[0][1] >= beams[-1][1]
+    assert model.beam_search(prompt, beam_width=1, max_new_tokens=8)[0][0] == ids[
+        len(prompt) : len(prompt) + 8
+    ]
+    # Beam search finds a hypothesis at least as likely as greedy's (alpha=0: raw log-prob).
+    greedy_score = _log_prob(lstm_lm, prompt, ids[len(prompt) : len(prompt) + 8])
+    assert beams[0][1] >= greedy_score - 1e-4
+
+
+def _log_prob(model, prompt, continuation):
+    logits = np.asarray(model(np.asarray([prompt + continuation])))[0].astype("float64")
+    logp = logits - np.log(np.exp(logits - logits.max(-1, keepdims=True)).sum(-1,
+                           keepdims=True)) - logits.max(-1, keepdims=True)
+    positions = range(len(prompt) - 1, len(prompt) + len(continuation) - 1)
+    return float(sum(logp[p, t] for p, t in zip(positions, continuation)))
+
+
+def test_runtime_imports_no_tensorflow(lstm_export):
+    out, _ = lstm_export
+    script = (
+        "import sys; from keras_nlpkit.runtime import OnDeviceModel;"
+        f"m = OnDeviceModel({str(out)!r}, variant='int8');"
+        "print(m.decode(m.greedy(m.encode('the dog '), 5)));"
+        "bad = [n for n in sys.modules if n.split('.')[0] in ('tensorflow', 'keras', 'jax')];"
+        "assert not bad, bad"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_gpt_prefill_decode_export_with_builtins_only(gpt_lm, gpt_export):
+    out, report = gpt_export
+    assert report["signatures"] == ["serving_default", "prefill", "decode"]
+    for label, variant in report["variants"].items():
+        assert variant["flex_ops"] == [] and variant["custom_ops"] == [], label
+        assert "WHILE" not in variant["ops"], label  # generation is driven by the host
+        assert "DYNAMIC_UPDATE_SLICE" in variant["ops"], label  # the KV-cache write
+    float32 = report["variants"]["float32"]
+    assert float32["max_abs_diff"] <= 1e-4
+    assert float32["streaming"]["signature"] == "decode"
+    assert float32["streaming"]["max_abs_diff"] <= 1e-4  # prefill + decode ≡ full pass
+    assert report["variants"]["int8"]["top1_agreement"] >= 0.9
+    model = OnDeviceModel(out)
+    prompt = TOKENIZER.encode("the owl ")
+    ids = list(prompt)
+    for _ in range(10):
+        ids.append(int(np.argmax(np.asarray(gpt_lm(np.asarray([ids]))[0, -1]))))
+    assert model.greedy(prompt, max_new_tokens=10) == ids[len(prompt):]
+    assert len(model.beam_search(prompt, beam_width=3, max_new_tokens=6)) == 3
+
+
+def test_gru_streaming_step_matches_the_sequence(gru_lm, tmp_path):
+    report = export(gru_lm, tmp_path / "gru", quantize=["none"], **QUIET)
+    variant = report["variants"]["float32"]
+    assert variant["flex_ops"] == [] and variant["custom_ops"] == []
+    assert variant["max_abs_diff"] <= 1e-4
+    assert variant["streaming"]["max_abs_diff"] <= 1e-4
+
+
+def causal_attention_model(attention):
+    token_ids = keras.Input((None,), dtype="int32", name="token_ids")
+    x = keras.layers.Embedding(20, 16)(token_ids)
+    x = attention(x, x, use_causal_mask=True)
+    return keras.Model(token_ids, keras.layers.Dense(20)(x))
+
+
+def test_our_causal_attention_is_builtin_only_and_keras_needs_flex(tmp_path):
+    ours = causal_attention_model(MultiHeadAttention(num_heads=2, key_dim=8, name="ours"))
+    report = export(ours, tmp_path / "ours", quantize=["none"], **QUIET)
+    assert report["variants"]["float32"]["flex_ops"] == []
+    assert report["variants"]["float32"]["max_abs_diff"] <= 1e-4
+    theirs = causal_attention_model(
+        keras.layers.MultiHeadAttention(num_heads=2, key_dim=8, name="keras_mha")
+    )
+    with pytest.raises(ExportError, match=r"FlexStridedSlice \(from layer .*'keras_mha'"):
+        export(theirs, tmp_path / "theirs", quantize=["none"], **QUIET)
+    assert not (tmp_path / "theirs").exists()
+
+
+def test_flex_is_refused_by_default_and_written_with_allow_flex(tmp_path):
+    model = causal_attention_model(
+        keras.layers.MultiHeadAttention(num_heads=2, key_dim=8, name="keras_mha")
+    )
+    with pytest.raises(ExportError, match="pass --allow-flex"):
+        export(model, tmp_path / "refused", quantize=["none"], **QUIET)
+    assert [p.name for p in tmp_path.iterdir()] == []  # no staging folder left behind
+    report = export(model, tmp_path / "flex", quantize=["none"], allow_flex=True, **QUIET)
+    assert report["variants"]["float32"]["flex_ops"] == ["FlexStridedSlice"]
+    assert "max_abs_diff" not in report["variants"]["float32"]  # cannot run without Flex
+
+
+def test_keras_lstm_converts_only_to_a_loop_ours_to_the_fused_kernel(tmp_path):
+    model = recurrent_lm(keras.layers.LSTM(8, return_sequences=True, name="keras_lstm"))
+    report = export(model, tmp_path / "keras_lstm", quantize=["none"], **QUIET)
+    assert "UNIDIRECTIONAL_SEQUENCE_LSTM" not in report["variants"]["float32"]["ops"]
+    assert "WHILE" in report["variants"]["float32"]["ops"]
+
+
+def test_fused_lstm_cell_state_is_not_clipped(tmp_path):
+    """A cell state that counts past ±10 and back: the converter's clip would lose it."""
+    from keras_nlpkit.layers import LSTM
+
+    units = 2
+    token_ids = keras.Input((None,), dtype="int32", name="token_ids")
+    x = keras.layers.Embedding(3, 1, name="embedding")(token_ids)
+    x = LSTM(units, name="lstm")(x)
+    model = keras.Model(token_ids, x)
+    model.get_layer("embedding").set_weights([np.array([[0.0], [1.0], [-1.0]], "float32")])
+    kernel = np.zeros((1, 4 * units), "float32")
+    kernel[0, 2 * units : 3 * units] = 20.0  # candidate = tanh(±20) = ±1
+    bias = np.zeros(4 * units, "float32")
+    bias[: 2 * units] = 20.0  # input and forget gates open
+    bias[3 * units :] = 20.0  # output gate open
+    model.get_layer("lstm").set_weights([kernel, np.zeros((units, 4 * units), "float32"), bias])
+    ids = np.asarray([[1] * 30 + [2] * 25], "int32")  # c: up to 30, back down to 5
+    expected = np.asarray(model(ids))
+    assert np.all(expected > 0.99)  # tanh(5); a clipped cell would end at tanh(-15)
+    export(model, tmp_path / "clip", quantize=["none"], **QUIET)
+    got = OnDeviceModel(tmp_path / "clip").serve(token_ids=ids)["logits"]
+    np.testing.assert_allclose(got, expected, atol=1e-4)
+
+
+def test_tf_keras_model_and_savedmodel_export(tmp_path):
+    import tensorflow as tf
+    import tf_keras
+
+    from keras_nlpkit.export import load_source
+
+    legacy = tf_keras.Sequential([
+        tf_keras.layers.Embedding(30, 8, input_length=None),
+        tf_keras.layers.LSTM(16, return_sequences=True),
+        tf_keras.layers.Dense(30),
+    ])
+    legacy.build((None, None))
+    legacy.save(tmp_path / "legacy.h5")
+    report = export(load_source(tmp_path / "legacy.h5"), tmp_path / "from_h5",
+                    quantize=["none"], **QUIET)
+    assert report["source"]["kind"] == "tf_keras"
+    assert "UNIDIRECTIONAL_SEQUENCE_LSTM" in report["variants"]["float32"]["ops"]
+    assert report["variants"]["float32"]["max_abs_diff"] <= 1e-4
+
+    module = tf.Module()
+    module.w = tf.Variable(np.random.default_rng(0).standard_normal((8, 5)), dtype=tf.float32)
+    module.f = tf.function(lambda x: {"logits": tf.nn.relu(x @ module.w)},
+                           input_signature=[tf.TensorSpec((None, 8), tf.float32, name="x")])
+    tf.saved_model.save(module, str(tmp_path / "sm"), signatures={"serving_default": module.f})
+    report = export(load_source(tmp_path / "sm"), tmp_path / "from_sm", quantize=["none"],
+                    **QUIET)
+    assert report["source"]["kind"] == "saved_model"
+    assert report["variants"]["float32"]["max_abs_diff"] <= 1e-5
+
+
+def test_bad_inputs_give_one_clear_error_and_leave_no_files(lstm_lm, tmp_path):
+    from keras_nlpkit import cli
+
+    out = tmp_path / "out"
+    cases = []
+    (tmp_path / "notes.txt").write_text("not a model")
+    cases.append(([str(tmp_path / "notes.txt")], "MODEL: expected a .keras"))
+    (tmp_path / "fake.keras").write_bytes(b"PK not really a zip")
+    cases.append(([str(tmp_path / "fake.keras")], "MODEL: not a Keras model file"))
+    lstm_lm.save(tmp_path / "lm.keras")
+    model = str(tmp_path / "lm.keras")
+    cases.append(([model, "--quantize", "int8"], "int8 needs --representative-data"))
+    cases.append(([model, "--quantize", "int4"], "--quantize: choose from"))
+    (tmp_path / "binary.txt").write_bytes(b"\x00\x01\x02" * 100)
+    cases.append(([model, "--quantize", "int8", "--representative-data",
+                   str(tmp_path / "binary.txt")], "--representative-data: binary file"))
+    np.savez(tmp_path / "wrong.npz", other=np.zeros((3, 5), "int32"))
+    cases.append(([model, "--representative-data", str(tmp_path / "wrong.npz")],
+                  "missing ['token_ids']"))
+    (tmp_path / "tok.json").write_text("{}")
+    cases.append(([model, "--tokenizer", str(tmp_path / "tok.json")], "--tokenizer: "))
+    for arguments, message in cases:
+        with pytest.raises(SystemExit) as exit_info:
+            cli.main(["export", *arguments, "--out", str(out)])
+        assert exit_info.value.code == 2, arguments
+        assert not out.exists(), arguments
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def test_cli_messages(lstm_lm, tmp_path, capsys):
+    from keras_nlpkit import cli
+
+    with pytest.raises(SystemExit):
+        cli.main(["export", str(tmp_path / "missing.keras"), "--out", str(tmp_path / "o")])
+    assert "nlpkit: error: MODEL: no such file or folder" in capsys.readouterr().err
+
+
+def test_corrupt_tflite_is_a_clear_error(lstm_export, tmp_path):
+    import shutil
+
+    out, _ = lstm_export
+    broken = tmp_path / "broken"
+    shutil.copytree(out, broken)
+    path = broken / "model_float32.tflite"
+    path.write_bytes(path.read_bytes()[:2000])
+    with pytest.raises(ValueError, match="Corrupt TFLite model|Not a TFLite model"):
+        OnDeviceModel(broken)
+    path.write_bytes(b"hello")
+    with pytest.raises(ValueError, match="Not a TFLite model"):
+        describe_tflite(path.read_bytes())
+
+
+@pytest.mark.large
+def test_int8_on_real_text(shared_data, tmp_path):
+    """A char LSTM trained on real books: int8 keeps ≥ 99% of top-1 predictions."""
+    from keras_nlpkit.recipes import char_lm
+
+    books = sorted((shared_data / "text" / "gutenberg").glob("*.txt"))[:2]
+    text = "\n".join(path.read_text(encoding="utf-8")[:150_000] for path in books)
+    config = char_lm.CharLMConfig(units=128, epochs=3, sequence_length=64)
+    char_lm.train([text[:-20_000]], tmp_path / "lm", config, verbose=0)
+    held_out = tmp_path / "held_out.txt"
+    held_out.write_text("\n".join(line for line in text[-20_000:].splitlines() if len(line) > 30))
+    from keras_nlpkit.export import load_source
+    from keras_nlpkit.tokenizers import load_tokenizer
+
+    report = export(load_source(tmp_path / "lm" / "model.keras"), tmp_path / "export",
+                    representative_data=held_out,
+                    tokenizer=load_tokenizer(tmp_path / "lm" / "tokenizer.json"), **QUIET)
+    assert report["variants"]["float32"]["max_abs_diff"] <= 1e-4
+    assert report["variants"]["int8"]["top1_agreement"] >= 0.99
+    assert report["variants"]["dynamic_int8"]["top1_agreement"] >= 0.99
+
+
+def test_sentences_are_enough_for_calibration():
+    assert len(SENTENCES) > 300
