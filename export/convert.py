@@ -1,8 +1,6 @@
-"""SavedModel → TFLite, one file per quantisation, and what is inside each file."""
+"""SavedModel → TFLite, one file per quantisation (what a file holds: `runtime.describe_tflite`)."""
 
 import struct
-
-from keras_nlpkit.runtime import describe_tflite
 
 from keras_nlpkit.export.signatures import ExportError
 
@@ -118,4 +116,4 @@ def flex_op_sources(saved_model_dir, flex_ops, layer_names):
     return sources
 
 
-__all__ = ["VARIANTS", "convert", "describe_tflite", "flex_op_sources"]
+__all__ = ["VARIANTS", "convert", "flex_op_sources", "remove_lstm_cell_clip"]

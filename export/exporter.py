@@ -32,7 +32,7 @@ from keras_nlpkit.runtime import VARIANT_FILES
 from keras_nlpkit.runtime import OnDeviceModel
 from keras_nlpkit.runtime import describe_tflite
 
-DEFAULT_QUANTIZE = ("none", "float16", "dynamic", "int8")
+ALL_VARIANTS = ("none", "float16", "dynamic", "int8")
 HELD_BACK_EVERY = 5  # every 5th representative sample is kept for parity, not calibration
 MAX_CALIBRATION = 100  # samples per signature
 MAX_PARITY = 40  # held-back sequences
@@ -296,11 +296,17 @@ def first_output(outputs):
 
 
 # --- the export ---------------------------------------------------------------------------
-def export(source, out_dir, quantize=DEFAULT_QUANTIZE, representative_data=None,
+def export(source, out_dir, quantize=None, representative_data=None,
            tokenizer=None, allow_flex=False, sequence_length=64, log=print):
-    """Exports `source` (a `Source`, or a Keras 3 model) to `out_dir`; returns the report."""
+    """Exports `source` (a `Source`, or a Keras 3 model) to `out_dir`; returns the report.
+
+    `quantize` defaults to every variant, less `int8` when there is no
+    `representative_data` to calibrate it.
+    """
     if not isinstance(source, Source):
         source = keras_source(source)
+    if quantize is None:
+        quantize = ALL_VARIANTS if representative_data is not None else ALL_VARIANTS[:3]
     quantize = list(quantize)
     unknown = [q for q in quantize if q not in convert_lib.VARIANTS]
     if unknown or not quantize:
@@ -362,7 +368,7 @@ def _export_into(source, staging, quantize, calibration, held_back, tokenizer, a
     import tensorflow as tf
 
     names = source.signature_names
-    sequences = [first_output_ids(s) for s in held_back if first_output_ids(s) is not None]
+    sequences = token_sequences(held_back)
     references = [first_output(source.reference("serving_default", s)) for s in held_back]
 
     log(f"Writing the SavedModel (signatures: {', '.join(names)})")
@@ -384,8 +390,7 @@ def _export_into(source, staging, quantize, calibration, held_back, tokenizer, a
         report["tokenizer"] = "tokenizer.json"
 
     calibration_inputs = [("serving_default", s) for s in calibration]
-    calibration_ids = [first_output_ids(s) for s in calibration]
-    calibration_inputs += streaming_records(source, [ids for ids in calibration_ids if ids])
+    calibration_inputs += streaming_records(source, token_sequences(calibration))
 
     def representative_dataset():
         for name, inputs in calibration_inputs:
@@ -425,12 +430,14 @@ def _export_into(source, staging, quantize, calibration, held_back, tokenizer, a
     return report
 
 
-def first_output_ids(sample):
-    """The token ids of a one-input sample, for streaming checks; None otherwise."""
-    if len(sample) != 1:
-        return None
-    (value,) = sample.values()
-    return [int(i) for i in value[0]] if np.issubdtype(value.dtype, np.integer) else None
+def token_sequences(samples):
+    """The token ids of one-input integer samples (what streaming signatures read)."""
+    sequences = []
+    for sample in samples:
+        (value, *others) = sample.values()
+        if not others and np.issubdtype(value.dtype, np.integer) and value.size:
+            sequences.append([int(i) for i in value[0]])
+    return sequences
 
 
 def _variant_parity(staging, label, held_back, references, sequences):

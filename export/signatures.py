@@ -68,16 +68,7 @@ def keras_signatures(model):
             "The model has no symbolic inputs, so its signature is unknown: build it "
             f"on `keras.Input`s (functional or Sequential). Received: {type(model).__name__}"
         )
-    specs = [
-        tf.TensorSpec((1, *tensor.shape[1:]), _tf_dtype(tensor.dtype), name=_input_name(tensor))
-        for tensor in model.inputs
-    ]
-
-    def serve(*inputs):
-        outputs = model(inputs[0] if len(inputs) == 1 else list(inputs), training=False)
-        return outputs if isinstance(outputs, dict) else {"logits": outputs}
-
-    signatures = [Signature("serving_default", serve, specs)]
+    signatures = [serving_signature(model, ids_input=False)]
     step = step_signature(model)
     if step is not None:
         signatures.append(step)
@@ -88,6 +79,7 @@ def _tf_dtype(dtype):
     import tensorflow as tf
 
     # Token ids travel as int32: TFLite's GATHER and every phone API expect it.
+    dtype = getattr(dtype, "name", dtype)  # tf-keras gives a tf.DType, Keras 3 a string
     return tf.int32 if "int" in str(dtype) else tf.as_dtype(dtype)
 
 
@@ -182,13 +174,19 @@ def cached_decoding_signatures(model):
 
 def tf_keras_signatures(model):
     """`serving_default` for a tf-keras (Keras 2) model, at batch 1."""
-    import tensorflow as tf
-
     # A tf-keras Input defaults to float32 even when it feeds an Embedding: token ids.
     first = model.layers[0] if model.layers else None
-    ids = type(first).__name__ == "Embedding" and len(model.inputs) == 1
+    ids_input = type(first).__name__ == "Embedding" and len(model.inputs) == 1
+    return [serving_signature(model, ids_input)]
+
+
+def serving_signature(model, ids_input):
+    """`serving_default`: the model's inputs at batch 1 → its outputs (`logits` if one)."""
+    import tensorflow as tf
+
     specs = [
-        tf.TensorSpec((1, *tensor.shape[1:]), tf.int32 if ids else _tf_dtype(tensor.dtype.name),
+        tf.TensorSpec((1, *tensor.shape[1:]),
+                      tf.int32 if ids_input else _tf_dtype(tensor.dtype),
                       name=_input_name(tensor))
         for tensor in model.inputs
     ]
@@ -197,4 +195,4 @@ def tf_keras_signatures(model):
         outputs = model(inputs[0] if len(inputs) == 1 else list(inputs), training=False)
         return outputs if isinstance(outputs, dict) else {"logits": outputs}
 
-    return [Signature("serving_default", serve, specs)]
+    return Signature("serving_default", serve, specs)

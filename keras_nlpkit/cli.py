@@ -75,13 +75,11 @@ def _export(args):
 
     from keras_nlpkit.export import export
     from keras_nlpkit.export import load_source
-    from keras_nlpkit.export.exporter import DEFAULT_QUANTIZE
     from keras_nlpkit.io_utils import UserInputError
     from keras_nlpkit.tokenizers import load_tokenizer
 
-    if args.quantize is None:
-        quantize = DEFAULT_QUANTIZE if args.representative_data else DEFAULT_QUANTIZE[:3]
-    else:
+    quantize = None  # export's default: all variants, int8 only with representative data
+    if args.quantize is not None:
         quantize = [q.strip() for q in args.quantize.split(",") if q.strip()]
     model_path = Path(args.model)
     tokenizer_path = args.tokenizer

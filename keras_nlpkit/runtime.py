@@ -2,8 +2,8 @@
 
 It uses only NumPy, the standard library and `ai_edge_litert` (the LiteRT/TFLite
 interpreter) — never TensorFlow or Keras — and reads nothing but the export
-folder written by `nlpkit export`: `model_<variant>.tflite`, `tokenizer.json` and
-`report.json`. An app mirrors it call for call:
+folder written by `nlpkit export`: `model_<variant>.tflite` and `tokenizer.json`.
+An app mirrors it call for call:
 
 - `OnDeviceModel(folder)` loads one variant into an interpreter (one thread by
   default, the default XNNPACK delegate for float kernels);
@@ -17,7 +17,6 @@ folder written by `nlpkit export`: `model_<variant>.tflite`, `tokenizer.json` an
   GPU delegates.
 """
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -173,37 +172,13 @@ class OnDeviceModel:
     # --- streaming ------------------------------------------------------------------
     def start(self, prompt_ids):
         """Reads a prompt; returns `(log-probabilities (vocab,), state)` after it."""
-        prompt_ids = [int(i) for i in prompt_ids]
-        if not prompt_ids:
-            raise ValueError("`prompt_ids` must hold at least one token. Received: []")
-        if self.streaming == "step":
-            state = {name: np.zeros((1, *shape), np.float32)
-                     for name, shape in self.state_shapes.items()}
-            for token in prompt_ids:
-                logprobs, state = self.advance([token], state)
-            return logprobs[0], state
-        if self.streaming == "decode":
-            out = self.runners["prefill"](token_ids=np.asarray([prompt_ids], np.int32))
-            state = {"cache": out["cache"], "position": len(prompt_ids)}
-            return log_softmax(out["logits"][0, -1]), state
-        raise ValueError(f"{self.path} has no streaming signature (step or decode)")
+        logits, state = self._start(prompt_ids)
+        return log_softmax(logits), state
 
     def advance(self, tokens, state):
         """One token per row: `(log-probabilities (rows, vocab), new state)`."""
-        tokens = np.asarray(tokens, dtype=np.int32).reshape(-1)
-        if self.streaming == "step":
-            out = self.runners["step"](token=tokens, **state)
-            logits = out.pop("logits")
-            return log_softmax(logits), out
-        position = state["position"]
-        if position >= state["cache"].shape[2]:  # (rows, 2 * layers, max_length, ...)
-            raise ValueError(
-                f"The sequence reached the model's maximum length {state['cache'].shape[2]}"
-            )
-        out = self.runners["decode"](
-            token=tokens, cache=state["cache"], position=np.asarray(position, np.int32)
-        )
-        return log_softmax(out["logits"]), {"cache": out["cache"], "position": position + 1}
+        logits, state = self._advance(tokens, state)
+        return log_softmax(logits), state
 
     def stream_logits(self, token_ids):
         """Logits after each token of one sequence, through the streaming signature.
@@ -213,26 +188,44 @@ class OnDeviceModel:
         `(seq, vocab)` should equal `logits(token_ids)`, the full-sequence pass.
         """
         token_ids = [int(i) for i in token_ids]
-        if self.streaming == "decode":
-            out = self.runners["prefill"](token_ids=np.asarray([token_ids[:1]], np.int32))
-            rows = [out["logits"][0, 0]]
-            cache = out["cache"]
-            for position, token in enumerate(token_ids[1:], start=1):
-                out = self.runners["decode"](token=np.asarray([token], np.int32), cache=cache,
-                                             position=np.asarray(position, np.int32))
-                rows.append(out["logits"][0])
-                cache = out["cache"]
-            return np.stack(rows)
-        if self.streaming != "step":
-            raise ValueError(f"{self.path} has no streaming signature (step or decode)")
-        state = {name: np.zeros((1, *shape), np.float32)
-                 for name, shape in self.state_shapes.items()}
-        rows = []
-        for token in token_ids:
-            out = self.runners["step"](token=np.asarray([token], np.int32), **state)
-            rows.append(out.pop("logits")[0])
-            state = out
+        logits, state = self._start(token_ids[:1])
+        rows = [logits]
+        for token in token_ids[1:]:
+            logits, state = self._advance([token], state)
+            rows.append(logits[0])
         return np.stack(rows)
+
+    def _start(self, prompt_ids):
+        """`(logits (vocab,), state)` after the prompt: `step` per token, or `prefill`."""
+        prompt_ids = [int(i) for i in prompt_ids]
+        if not prompt_ids:
+            raise ValueError("`prompt_ids` must hold at least one token. Received: []")
+        if self.streaming == "step":
+            state = {name: np.zeros((1, *shape), np.float32)
+                     for name, shape in self.state_shapes.items()}
+            for token in prompt_ids:
+                logits, state = self._advance([token], state)
+            return logits[0], state
+        if self.streaming == "decode":
+            out = self.runners["prefill"](token_ids=np.asarray([prompt_ids], np.int32))
+            return out["logits"][0, -1], {"cache": out["cache"], "position": len(prompt_ids)}
+        raise ValueError(f"{self.path} has no streaming signature (step or decode)")
+
+    def _advance(self, tokens, state):
+        """`(logits (rows, vocab), state)` after one more token per row."""
+        tokens = np.asarray(tokens, dtype=np.int32).reshape(-1)
+        if self.streaming == "step":
+            out = self.runners["step"](token=tokens, **state)
+            return out.pop("logits"), out
+        position = state["position"]
+        if position >= state["cache"].shape[2]:  # (rows, 2 * layers, max_length, ...)
+            raise ValueError(
+                f"The sequence reached the model's maximum length {state['cache'].shape[2]}"
+            )
+        out = self.runners["decode"](
+            token=tokens, cache=state["cache"], position=np.asarray(position, np.int32)
+        )
+        return out["logits"], {"cache": out["cache"], "position": position + 1}
 
     @staticmethod
     def select(state, rows):
@@ -320,9 +313,4 @@ class OnDeviceModel:
         return [(ids, float(score)) for ids, score in ranked[:beam_width]]
 
 
-def load_report(directory):
-    """The export's `report.json` (variants, sizes, ops, parity)."""
-    return json.loads((Path(directory) / "report.json").read_text(encoding="utf-8"))
-
-
-__all__ = ["OnDeviceModel", "VARIANT_FILES", "describe_tflite", "load_report", "log_softmax"]
+__all__ = ["OnDeviceModel", "VARIANT_FILES", "describe_tflite", "log_softmax"]

@@ -36,7 +36,7 @@ from keras_nlpkit.layers import LSTM
 from keras_nlpkit.tokenizers import CharacterTokenizer
 from keras_nlpkit.tokenizers import load_tokenizer
 
-UNKNOWN = 0  # id of characters outside the vocabulary
+UNKNOWN = CharacterTokenizer.unknown_id  # id of characters outside the vocabulary
 
 
 @dataclasses.dataclass
@@ -80,8 +80,7 @@ def build_vocabulary(text, min_count):
 
 
 def encode(text, vocabulary):
-    index = {char: i for i, char in enumerate(vocabulary)}
-    return np.array([index.get(char, UNKNOWN) for char in text], dtype="int32")
+    return np.array(CharacterTokenizer(vocabulary).encode(text), dtype="int32")
 
 
 def windows(ids, config, shuffle):
@@ -131,7 +130,7 @@ class StepGenerator:
         self.lstm = model.get_layer("lstm")
         self.logits = model.get_layer("logits")
         self.vocabulary = vocabulary
-        self.index = {char: i for i, char in enumerate(vocabulary)}
+        self.tokenizer = CharacterTokenizer(vocabulary)
 
     def _step(self, char_id, states):
         x = self.embedding(np.array([char_id], "int32"))  # (1, embedding_dim)
@@ -142,8 +141,8 @@ class StepGenerator:
         rng = np.random.default_rng(seed)
         states = self.lstm.get_initial_state(1)
         logits = None
-        for char in prompt:
-            logits, states = self._step(self.index.get(char, UNKNOWN), states)
+        for char_id in self.tokenizer.encode(prompt):
+            logits, states = self._step(char_id, states)
         if logits is None:
             raise UserInputError("prompt: give at least one character. Received: ''")
         out = []

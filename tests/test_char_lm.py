@@ -40,8 +40,8 @@ def test_streaming_step_equals_the_full_model(trained):
     generator = char_lm.load(out)
     prompt = "the dog likes the "
     states = generator.lstm.get_initial_state(1)
-    for char in prompt:
-        logits, states = generator._step(generator.index[char], states)
+    for char_id in generator.tokenizer.encode(prompt):
+        logits, states = generator._step(char_id, states)
     ids = char_lm.encode(prompt, generator.vocabulary)[None]
     expected = np.asarray(generator.logits(generator.lstm(generator.embedding(ids))))[0, -1]
     np.testing.assert_allclose(logits, expected, atol=1e-5)
