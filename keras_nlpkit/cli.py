@@ -1,7 +1,10 @@
-"""`nlpkit`: the one command in front of training, generation and (later) export.
+"""`nlpkit`: the one command in front of training, evaluation, export, completion and correction.
 
     nlpkit demo [--out DIR] [--epochs N]
     nlpkit train char-lm --corpus FILE [FILE ...] --out DIR [--epochs N] [--units N] ...
+    nlpkit train query-completion --corpus FILE [FILE ...] --out DIR [--epochs N ...]
+    nlpkit evaluate query-completion --model DIR --queries FILE [--k 3] [--spelling-model DIR]
+    nlpkit complete --model DIR [--spelling-model DIR] "typed prefix" [...]
     nlpkit generate --model DIR [--length N] [--temperature T] PROMPT
     nlpkit export MODEL --out DIR [--quantize none,float16,dynamic,int8]
                   [--representative-data FILE] [--tokenizer FILE] [--allow-flex]
@@ -11,6 +14,7 @@ Bad input prints `nlpkit: error: ...` naming the argument and the value, and exi
 
 import argparse
 import dataclasses
+import json
 import os
 import sys
 
@@ -20,6 +24,17 @@ def _positive_int(text):
     if value <= 0:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
     return value
+
+
+def _add_config_arguments(parser, config_class):
+    """One `--flag` per field of a recipe's config dataclass, typed from its default."""
+    for field in dataclasses.fields(config_class):
+        kind = {int: _positive_int, float: float}.get(type(field.default), str)
+        parser.add_argument("--" + field.name.replace("_", "-"), type=kind, default=field.default)
+
+
+def _config(config_class, args):
+    return config_class(**{f.name: getattr(args, f.name) for f in dataclasses.fields(config_class)})
 
 
 def _parser():
@@ -36,12 +51,41 @@ def _parser():
     char_lm.add_argument("--corpus", nargs="+", required=True, help="UTF-8 text files")
     char_lm.add_argument("--out", required=True, help="output folder")
     from keras_nlpkit.recipes.char_lm import CharLMConfig
+    from keras_nlpkit.recipes.query_completion import QueryCompletionConfig
 
-    for field in dataclasses.fields(CharLMConfig):
-        kind = _positive_int if field.type is int else float
-        char_lm.add_argument(
-            "--" + field.name.replace("_", "-"), type=kind, default=field.default
-        )
+    _add_config_arguments(char_lm, CharLMConfig)
+    queries = recipes.add_parser(
+        "query-completion", help="word LSTM (or GPT) query completer, exported to TFLite"
+    )
+    queries.add_argument("--corpus", nargs="+", required=True,
+                         help="query files: one a line, or TREC `id:query` / `id:n:query`")
+    queries.add_argument("--out", required=True, help="output folder")
+    _add_config_arguments(queries, QueryCompletionConfig)
+
+    evaluate = commands.add_parser(
+        "evaluate", help="METRICS.md figures of an exported model, as one JSON object"
+    )
+    evaluators = evaluate.add_subparsers(dest="recipe", required=True)
+    evaluate_queries = evaluators.add_parser("query-completion",
+                                             help="KSR, next-word accuracy, perplexity, latency")
+    evaluate_queries.add_argument("--model", required=True, help="a folder written by train")
+    evaluate_queries.add_argument("--queries", required=True, help="a query file")
+    evaluate_queries.add_argument("--k", type=_positive_int, default=3)
+    evaluate_queries.add_argument("--variant", default="int8",
+                                  choices=["float32", "float16", "dynamic_int8", "int8"])
+    evaluate_queries.add_argument("--limit", type=_positive_int, default=None,
+                                  help="evaluate the first N queries only")
+    evaluate_queries.add_argument("--peer-corpus", nargs="+", default=None,
+                                  help="train the trigram peer on these (default: DIR/data/train.txt)")
+    evaluate_queries.add_argument("--spelling-model", default=None,
+                                  help="a spelling model folder: also measure typo-tolerant completion")
+
+    complete = commands.add_parser("complete", help="suggest words for typed query prefixes")
+    complete.add_argument("--model", required=True, help="a query-completion folder")
+    complete.add_argument("--k", type=_positive_int, default=3)
+    complete.add_argument("--spelling-model", default=None,
+                          help="a spelling model folder, for typo-tolerant completion")
+    complete.add_argument("prefix", nargs="+", help="what the user typed (quote it)")
 
     generate = commands.add_parser("generate", help="continue a prompt with a char LM")
     generate.add_argument("--model", required=True, help="a folder written by train")
@@ -98,11 +142,21 @@ def _export(args):
            sequence_length=args.sequence_length)
 
 
+def _corrector(model_dir):
+    """The on-device spelling corrector of a `train spelling` folder, or None."""
+    if model_dir is None:
+        return None
+    from keras_nlpkit.correction import SpellingCorrector
+
+    return SpellingCorrector(model_dir)
+
+
 def main(argv=None):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     parser = _parser()
     args = parser.parse_args(argv)
 
+    from keras_nlpkit.io_utils import TrainingError
     from keras_nlpkit.io_utils import UserInputError
     from keras_nlpkit.io_utils import read_text_files
     from keras_nlpkit.recipes import char_lm
@@ -110,16 +164,28 @@ def main(argv=None):
     try:
         if args.command == "demo":
             char_lm.demo(args.out, epochs=args.epochs)
-        elif args.command == "train":
-            config = char_lm.CharLMConfig(
-                **{
-                    field.name: getattr(args, field.name)
-                    for field in dataclasses.fields(char_lm.CharLMConfig)
-                }
-            )
+        elif args.command == "train" and args.recipe == "char-lm":
             texts = read_text_files(args.corpus)
-            metrics = char_lm.train(texts, args.out, config)
-            print(metrics)
+            print(char_lm.train(texts, args.out, _config(char_lm.CharLMConfig, args)))
+        elif args.command == "train" and args.recipe == "query-completion":
+            from keras_nlpkit.recipes import query_completion
+
+            config = _config(query_completion.QueryCompletionConfig, args)
+            print(json.dumps(query_completion.train(args.corpus, args.out, config), indent=2))
+        elif args.command == "evaluate" and args.recipe == "query-completion":
+            from keras_nlpkit.recipes import query_completion
+
+            result = query_completion.evaluate(
+                args.model, args.queries, k=args.k, variant=args.variant, limit=args.limit,
+                peer_corpus=args.peer_corpus, corrector=_corrector(args.spelling_model),
+            )
+            print(json.dumps(result, indent=2, sort_keys=True))
+        elif args.command == "complete":
+            from keras_nlpkit.completion import QueryCompleter
+
+            completer = QueryCompleter(args.model, corrector=_corrector(args.spelling_model))
+            for prefix in args.prefix:
+                print(json.dumps({"typed": prefix, "suggestions": completer.suggest(prefix, args.k)}))
         elif args.command == "export":
             _export(args)
         elif args.command == "generate":
@@ -129,6 +195,8 @@ def main(argv=None):
             ))
     except UserInputError as error:
         parser.exit(2, f"nlpkit: error: {error}\n")
+    except TrainingError as error:
+        parser.exit(1, f"nlpkit: error: {error}\n")
     return 0
 
 

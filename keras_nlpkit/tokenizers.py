@@ -64,7 +64,70 @@ class CharacterTokenizer:
         return {"kind": self.kind, "vocabulary": self.vocabulary}
 
 
-_KINDS = {CharacterTokenizer.kind: CharacterTokenizer}
+class WordTokenizer:
+    """Space-separated words to ids over a fixed vocabulary; other words map to id 0.
+
+    Search queries and keyboard text are already split by the user's spaces, so
+    splitting is `str.split()` after lower-casing: nothing a phone app cannot
+    repeat exactly. Index 0 is the unknown word, 1 the start and 2 the end of a
+    query; a language model reads `<s> w_1 .. w_n` and predicts `w_1 .. w_n </s>`.
+
+    Args:
+        vocabulary: list of words; indices 0, 1, 2 are `<unk>`, `<s>`, `</s>`.
+
+    Example:
+    ```python
+    from keras_nlpkit.tokenizers import WordTokenizer
+
+    tokenizer = WordTokenizer(["<unk>", "<s>", "</s>", "new", "york"])
+    tokenizer.encode("New York city")   # [3, 4, 0]
+    tokenizer.decode([3, 4, 0])         # "new york <unk>"
+    ```
+    """
+
+    kind = "words"
+    unknown_id, start_id, end_id = 0, 1, 2
+    special_tokens = ("<unk>", "<s>", "</s>")
+
+    def __init__(self, vocabulary):
+        vocabulary = list(vocabulary)
+        if tuple(vocabulary[:3]) != self.special_tokens or len(vocabulary) < 4:
+            raise ValueError(
+                f"`vocabulary` must start with {list(self.special_tokens)} and hold at "
+                f"least one word. Received: vocabulary={vocabulary[:5]!r}..."
+            )
+        bad = [w for w in vocabulary[3:] if not isinstance(w, str) or not w or w != w.strip()
+               or " " in w or w != w.lower()]
+        if bad or len(set(vocabulary)) != len(vocabulary):
+            raise ValueError(
+                "`vocabulary` must list distinct lower-case words without spaces. "
+                f"Received: {'duplicates' if not bad else bad[:5]}"
+            )
+        self.vocabulary = vocabulary
+        self._index = {token: i for i, token in enumerate(vocabulary)}
+
+    @property
+    def vocabulary_size(self):
+        return len(self.vocabulary)
+
+    @staticmethod
+    def split(text):
+        return text.lower().split()
+
+    def token_id(self, word):
+        return self._index.get(word, self.unknown_id)
+
+    def encode(self, text):
+        return [self._index.get(word, self.unknown_id) for word in self.split(text)]
+
+    def decode(self, ids):
+        return " ".join(self.vocabulary[i] for i in ids)
+
+    def get_config(self):
+        return {"kind": self.kind, "vocabulary": self.vocabulary}
+
+
+_KINDS = {CharacterTokenizer.kind: CharacterTokenizer, WordTokenizer.kind: WordTokenizer}
 
 
 def tokenizer_from_config(config):

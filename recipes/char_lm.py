@@ -28,6 +28,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from keras_nlpkit.io_utils import TrainingError
 from keras_nlpkit.io_utils import UserInputError
 from keras_nlpkit.io_utils import atomic_write_json
 from keras_nlpkit.io_utils import atomic_write_text
@@ -191,7 +192,7 @@ def train(corpus_texts, out_dir, config, verbose=1):
     )
     seconds = time.perf_counter() - start
     if any(not math.isfinite(v) for v in history.history["loss"]):
-        raise RuntimeError(
+        raise TrainingError(
             "Training stopped: the loss became NaN. Lower --learning-rate and rerun."
         )
 
