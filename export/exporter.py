@@ -391,6 +391,10 @@ def _export_into(source, staging, quantize, calibration, held_back, tokenizer, a
 
     calibration_inputs = [("serving_default", s) for s in calibration]
     calibration_inputs += streaming_records(source, token_sequences(calibration))
+    # Models with their own signatures say what those see on the samples.
+    model_records = getattr(source.model, "calibration_records", None)
+    if callable(model_records) and calibration:
+        calibration_inputs += model_records(calibration, source.reference)
 
     def representative_dataset():
         for name, inputs in calibration_inputs:

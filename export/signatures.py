@@ -57,6 +57,16 @@ def keras_signatures(model):
     """The signatures for a Keras 3 model: `serving_default` plus streaming ones."""
     import tensorflow as tf
 
+    if callable(getattr(model, "export_signatures", None)):
+        # A model that knows its own signatures (e.g. an encoder-decoder's `encode`
+        # and `decode_step`); it must include `serving_default`.
+        signatures = list(model.export_signatures())
+        if "serving_default" not in [s.name for s in signatures]:
+            raise ExportError(
+                f"{type(model).__name__}.export_signatures() must include "
+                f"serving_default. Received: {[s.name for s in signatures]}"
+            )
+        return signatures
     if hasattr(model, "call_with_cache") and hasattr(model, "build_cache"):
         token_spec = tf.TensorSpec((1, None), tf.int32, name="token_ids")
         return [
