@@ -5,6 +5,9 @@
     nlpkit train query-completion --corpus FILE [FILE ...] --out DIR [--epochs N ...]
     nlpkit evaluate query-completion --model DIR --queries FILE [--k 3] [--spelling-model DIR]
     nlpkit complete --model DIR [--spelling-model DIR] "typed prefix" [...]
+    nlpkit train spelling --out DIR [--pairs FILE ...] [--preset small] [--epochs N ...]
+    nlpkit evaluate spelling --model DIR --pairs FILE [--variant V] [--no-peers]
+    nlpkit correct --model DIR [--k 5] word [word ...]
     nlpkit generate --model DIR [--length N] [--temperature T] PROMPT
     nlpkit export MODEL --out DIR [--quantize none,float16,dynamic,int8]
                   [--representative-data FILE] [--tokenizer FILE] [--allow-flex]
@@ -61,6 +64,20 @@ def _parser():
                          help="query files: one a line, or TREC `id:query` / `id:n:query`")
     queries.add_argument("--out", required=True, help="output folder")
     _add_config_arguments(queries, QueryCompletionConfig)
+    from keras_nlpkit.recipes.spelling_correction import DEFAULT_VARIANT
+    from keras_nlpkit.recipes.spelling_correction import PRESETS
+    from keras_nlpkit.recipes.spelling_correction import SpellingConfig
+
+    spelling = recipes.add_parser(
+        "spelling", help="character BiLSTM + attention spelling corrector, exported to TFLite"
+    )
+    spelling.add_argument("--out", required=True, help="output folder (rerun to resume)")
+    spelling.add_argument("--pairs", nargs="+", default=None,
+                          help="extra pairs: `right: wrong wrong` or `wrong<TAB>right` lines")
+    spelling.add_argument("--preset", choices=sorted(PRESETS), default="default")
+    for field in dataclasses.fields(SpellingConfig):  # overrides of the preset
+        kind = {int: _positive_int, float: float}.get(type(field.default), str)
+        spelling.add_argument("--" + field.name.replace("_", "-"), type=kind, default=None)
 
     evaluate = commands.add_parser(
         "evaluate", help="METRICS.md figures of an exported model, as one JSON object"
@@ -79,6 +96,23 @@ def _parser():
                                   help="train the trigram peer on these (default: DIR/data/train.txt)")
     evaluate_queries.add_argument("--spelling-model", default=None,
                                   help="a spelling model folder: also measure typo-tolerant completion")
+
+    evaluate_spelling = evaluators.add_parser(
+        "spelling", help="accuracy@1/@5, kept-correct, latency; SymSpell and pyspellchecker too")
+    evaluate_spelling.add_argument("--model", required=True, help="a `train spelling` folder")
+    evaluate_spelling.add_argument("--pairs", required=True,
+                                   help="`right: wrong wrong` or `wrong<TAB>right` lines")
+    evaluate_spelling.add_argument("--variant", default=DEFAULT_VARIANT,
+                                   choices=["float32", "float16", "dynamic_int8", "int8"])
+    evaluate_spelling.add_argument("--no-peers", action="store_true",
+                                   help="skip SymSpell and pyspellchecker")
+
+    correct = commands.add_parser("correct", help="correct misspelled words on device")
+    correct.add_argument("--model", required=True, help="a `train spelling` folder")
+    correct.add_argument("--k", type=_positive_int, default=5)
+    correct.add_argument("--variant", default=DEFAULT_VARIANT,
+                         choices=["float32", "float16", "dynamic_int8", "int8"])
+    correct.add_argument("words", nargs="+")
 
     complete = commands.add_parser("complete", help="suggest words for typed query prefixes")
     complete.add_argument("--model", required=True, help="a query-completion folder")
@@ -142,6 +176,24 @@ def _export(args):
            sequence_length=args.sequence_length)
 
 
+def _spelling(args):
+    from keras_nlpkit.recipes import spelling_correction as spelling
+
+    if args.command == "train":
+        overrides = {f.name: getattr(args, f.name) for f in dataclasses.fields(spelling.SpellingConfig)
+                     if getattr(args, f.name) is not None}
+        config = dataclasses.replace(spelling.PRESETS[args.preset](), **overrides)
+        print(json.dumps(spelling.train(args.out, config, pair_files=args.pairs), indent=2))
+    elif args.command == "evaluate":
+        result = spelling.evaluate(args.model, args.pairs, variant=args.variant,
+                                   peers=not args.no_peers)
+        print(json.dumps(result, sort_keys=True))
+    else:
+        for word, found in spelling.correct_words(args.model, args.words, k=args.k,
+                                                  variant=args.variant).items():
+            print(json.dumps({"word": word, "suggestions": found}))
+
+
 def _corrector(model_dir):
     """The on-device spelling corrector of a `train spelling` folder, or None."""
     if model_dir is None:
@@ -186,6 +238,8 @@ def main(argv=None):
             completer = QueryCompleter(args.model, corrector=_corrector(args.spelling_model))
             for prefix in args.prefix:
                 print(json.dumps({"typed": prefix, "suggestions": completer.suggest(prefix, args.k)}))
+        elif args.command == "correct" or getattr(args, "recipe", None) == "spelling":
+            _spelling(args)
         elif args.command == "export":
             _export(args)
         elif args.command == "generate":
