@@ -44,7 +44,9 @@ def _parser():
     parser = argparse.ArgumentParser(prog="nlpkit", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
 
-    demo = commands.add_parser("demo", help="train, save, reload and sample a char LM")
+    demo = commands.add_parser(
+        "demo", help="train both recipes small, export them, complete and correct on device"
+    )
     demo.add_argument("--out", default="runs/demo", help="output folder")
     demo.add_argument("--epochs", type=_positive_int, default=None)
 
@@ -215,7 +217,9 @@ def main(argv=None):
 
     try:
         if args.command == "demo":
-            char_lm.demo(args.out, epochs=args.epochs)
+            from keras_nlpkit.demo import demo
+
+            demo(args.out, epochs=args.epochs)
         elif args.command == "train" and args.recipe == "char-lm":
             texts = read_text_files(args.corpus)
             print(char_lm.train(texts, args.out, _config(char_lm.CharLMConfig, args)))

@@ -38,7 +38,6 @@ from keras_nlpkit.io_utils import UserInputError
 from keras_nlpkit.io_utils import read_text_lines
 from keras_nlpkit.runtime import OnDeviceModel
 from keras_nlpkit.tokenizers import WordTokenizer
-from keras_nlpkit.tokenizers import load_tokenizer
 
 LEXICON_FILE = "lexicon.tsv"
 MARKER_FILE = "completion.json"  # marks a query-completion model (and its settings)
