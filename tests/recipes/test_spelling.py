@@ -148,17 +148,45 @@ def test_on_device_agrees_with_the_keras_model(trained):
     import keras
 
     from keras_nlpkit.correction import SpellingCorrector
+    from keras_nlpkit.correction import osa_distances
 
     spelling.spelling_model_class()
     model = keras.saving.load_model(trained / "model.keras", compile=False)
-    corrector = SpellingCorrector(trained, variant="float32")
-    for word in ("speling", "becuase", "teh", "wich"):
-        found = corrector.correct(word, k=5)
-        ours = [keras_score(model, word, w, corrector.prior_weight, corrector.vocabulary)
-                for w, _ in found]
-        # The TFLite scores are the Keras model's, and so is the order of the answers.
-        np.testing.assert_allclose([s for _, s in found], ours, atol=1e-3)
-        assert int(np.argmax(ours)) == 0
+    for corrector in (SpellingCorrector(trained, variant="float32", edit_distance=0),
+                      SpellingCorrector(trained, variant="float32")):
+        for word in ("speling", "becuase", "teh", "wich"):
+            found = corrector.correct(word, k=5)
+            ours = [keras_score(model, word, w, corrector.prior_weight, corrector.vocabulary)
+                    for w, _ in found]
+            if corrector.edit_distance:  # the reranker's distance penalty and input bonus
+                ours = [s - corrector.distance_weight * float(osa_distances(word, [w])[0])
+                        + corrector.input_bonus * (w == word)
+                        for s, (w, _) in zip(ours, found)]
+            # The TFLite scores are the Keras model's, and so is the order of the answers.
+            np.testing.assert_allclose([s for _, s in found], ours, atol=1e-3)
+            assert int(np.argmax(ours)) == 0
+
+
+def test_reranker_keeps_lexicon_words_and_fixes_one_edit(trained):
+    from keras_nlpkit.correction import SpellingCorrector
+    from keras_nlpkit.correction import osa_distances
+
+    # The tiny model is too weak to be trusted on its own; a heavy distance penalty
+    # makes the check about the candidates and the reranking, not the model.
+    corrector = SpellingCorrector(trained, variant="float32", distance_weight=50.0)
+    assert corrector.edit_distance == 2
+    frequent = sorted(corrector.vocabulary, key=lambda w: -corrector.vocabulary[w])
+    words = [w for w in frequent if len(w) >= 6][:5]
+    for word in words:
+        assert corrector.correct(word, k=5)[0][0] == word
+        assert corrector.correct(word.capitalize(), k=1)[0][0] == word.capitalize()
+        typo = word[:2] + word[3:]  # one deletion
+        found = [w for w, _ in corrector.correct(typo, k=5)]
+        assert typo not in corrector.vocabulary or found[0] == typo
+        if typo not in corrector.vocabulary:
+            assert word in found and osa_distances(typo, found[:1])[0] == 1, (typo, found)
+    assert osa_distances("abcd", ["abcd", "abdc", "abd", "xabcd", "dcba"]).tolist() == \
+        [0, 1, 1, 1, 3]
 
 
 # --- CLI -----------------------------------------------------------------------------------
