@@ -11,7 +11,29 @@ import json
 from pathlib import Path
 
 
-class CharacterTokenizer:
+class _VocabularyTokenizer:
+    """A fixed vocabulary, its index, and the JSON config both tokenizers share."""
+
+    kind = None
+
+    def _set_vocabulary(self, vocabulary, bad, what):
+        if bad or len(set(vocabulary)) != len(vocabulary):
+            raise ValueError(
+                f"`vocabulary` must list {what}. "
+                f"Received: {'duplicates' if not bad else bad[:5]}"
+            )
+        self.vocabulary = vocabulary
+        self._index = {token: i for i, token in enumerate(vocabulary)}
+
+    @property
+    def vocabulary_size(self):
+        return len(self.vocabulary)
+
+    def get_config(self):
+        return {"kind": self.kind, "vocabulary": self.vocabulary}
+
+
+class CharacterTokenizer(_VocabularyTokenizer):
     """Characters to ids over a fixed vocabulary; characters outside it map to id 0.
 
     keras-hub's `UnicodeCodepointTokenizer` uses raw code points (ids up to 1.1M);
@@ -42,17 +64,7 @@ class CharacterTokenizer:
                 f"Received: vocabulary={vocabulary!r}"
             )
         bad = [token for token in vocabulary[1:] if not isinstance(token, str) or len(token) != 1]
-        if bad or len(set(vocabulary)) != len(vocabulary):
-            raise ValueError(
-                "`vocabulary` must list distinct single characters after index 0. "
-                f"Received: {'duplicates' if not bad else bad[:5]}"
-            )
-        self.vocabulary = vocabulary
-        self._index = {token: i for i, token in enumerate(vocabulary)}
-
-    @property
-    def vocabulary_size(self):
-        return len(self.vocabulary)
+        self._set_vocabulary(vocabulary, bad, "distinct single characters after index 0")
 
     def encode(self, text):
         return [self._index.get(char, self.unknown_id) for char in text]
@@ -60,11 +72,7 @@ class CharacterTokenizer:
     def decode(self, ids):
         return "".join(self.vocabulary[i] for i in ids if i != self.unknown_id)
 
-    def get_config(self):
-        return {"kind": self.kind, "vocabulary": self.vocabulary}
-
-
-class WordTokenizer:
+class WordTokenizer(_VocabularyTokenizer):
     """Space-separated words to ids over a fixed vocabulary; other words map to id 0.
 
     Search queries and keyboard text are already split by the user's spaces, so
@@ -98,17 +106,7 @@ class WordTokenizer:
             )
         bad = [w for w in vocabulary[3:] if not isinstance(w, str) or not w or w != w.strip()
                or " " in w or w != w.lower()]
-        if bad or len(set(vocabulary)) != len(vocabulary):
-            raise ValueError(
-                "`vocabulary` must list distinct lower-case words without spaces. "
-                f"Received: {'duplicates' if not bad else bad[:5]}"
-            )
-        self.vocabulary = vocabulary
-        self._index = {token: i for i, token in enumerate(vocabulary)}
-
-    @property
-    def vocabulary_size(self):
-        return len(self.vocabulary)
+        self._set_vocabulary(vocabulary, bad, "distinct lower-case words without spaces")
 
     @staticmethod
     def split(text):
@@ -122,9 +120,6 @@ class WordTokenizer:
 
     def decode(self, ids):
         return " ".join(self.vocabulary[i] for i in ids)
-
-    def get_config(self):
-        return {"kind": self.kind, "vocabulary": self.vocabulary}
 
 
 _KINDS = {CharacterTokenizer.kind: CharacterTokenizer, WordTokenizer.kind: WordTokenizer}
