@@ -98,3 +98,15 @@ def read_text_lines(path, argument="--corpus", max_bad_fraction=0.01):
     if not any(line.strip() for line in lines):
         raise UserInputError(f"{argument}: the file is empty. Received: {path}")
     return lines
+
+
+def training_callbacks(out_dir):
+    """What every recipe's `fit` runs with: resumable backup, TensorBoard, stop on NaN."""
+    import keras
+
+    out_dir = Path(out_dir)
+    return [
+        keras.callbacks.BackupAndRestore(str(out_dir / "backup")),
+        keras.callbacks.TensorBoard(str(out_dir / "logs")),
+        keras.callbacks.TerminateOnNaN(),
+    ]

@@ -30,6 +30,7 @@ import numpy as np
 
 from keras_nlpkit.io_utils import TrainingError
 from keras_nlpkit.io_utils import UserInputError
+from keras_nlpkit.io_utils import training_callbacks
 from keras_nlpkit.io_utils import atomic_write_json
 from keras_nlpkit.io_utils import atomic_write_text
 from keras_nlpkit.io_utils import save_model_atomically
@@ -176,11 +177,7 @@ def train(corpus_texts, out_dir, config, verbose=1):
     atomic_write_json(out_dir / "config.json", dataclasses.asdict(config))
 
     model = build_model(len(vocabulary), config)
-    callbacks = [
-        keras.callbacks.BackupAndRestore(str(out_dir / "backup")),
-        keras.callbacks.TensorBoard(str(out_dir / "logs")),
-        keras.callbacks.TerminateOnNaN(),
-    ]
+    callbacks = training_callbacks(out_dir)
     start = time.perf_counter()
     history = model.fit(
         train_data,

@@ -38,6 +38,7 @@ import numpy as np
 from keras_nlpkit import completion
 from keras_nlpkit.io_utils import TrainingError
 from keras_nlpkit.io_utils import UserInputError
+from keras_nlpkit.io_utils import training_callbacks
 from keras_nlpkit.io_utils import atomic_write_json
 from keras_nlpkit.io_utils import atomic_write_text
 from keras_nlpkit.tokenizers import WordTokenizer
@@ -190,11 +191,7 @@ def train(corpus_files, out_dir, config, verbose=1, log=print, export_variants=N
 
     keras.utils.set_random_seed(config.seed)
     model = build_model(len(vocabulary), config)
-    callbacks = [
-        keras.callbacks.BackupAndRestore(str(out_dir / "backup")),
-        keras.callbacks.TensorBoard(str(out_dir / "logs")),
-        keras.callbacks.TerminateOnNaN(),
-    ]
+    callbacks = training_callbacks(out_dir)
     start = time.perf_counter()
     history = model.fit(
         dataset(train_queries, tokenizer, config, shuffle=True),

@@ -46,6 +46,7 @@ from pathlib import Path
 import numpy as np
 
 from keras_nlpkit.io_utils import UserInputError
+from keras_nlpkit.io_utils import training_callbacks
 
 try:
     from keras_nlpkit.io_utils import TrainingError
@@ -664,11 +665,7 @@ def train(out_dir, config=None, pair_files=None, log=print, verbose=2):
     train_data, _ = batches(train_pairs, config, shuffle=True, seed=config.seed)
     validation_data, validation_steps = batches(heldout, config, shuffle=False, seed=0)
     model = build_model(config)
-    callbacks = [
-        keras.callbacks.BackupAndRestore(str(out_dir / "backup")),
-        keras.callbacks.TensorBoard(str(out_dir / "logs")),
-        keras.callbacks.TerminateOnNaN(),
-    ]
+    callbacks = training_callbacks(out_dir)
     log(f"Training {model.count_params():,} parameters on {len(train_pairs):,} pairs "
         f"({config.epochs} x {config.steps_per_epoch} steps of {config.batch_size})")
     start = time.perf_counter()
