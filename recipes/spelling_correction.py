@@ -31,9 +31,14 @@ loop. It exports three signatures (see `SpellingModel.export_signatures`):
 `serving_default` (teacher-forced logits, for parity checks), `encode` (once per
 word) and `decode_step` (one character for a batch of beams).
 
-On the device (`keras_nlpkit.correction.SpellingCorrector`, TF-free) the beam
-search is restricted to a lexicon trie and adds a word-frequency prior:
-score(w) = log P_model(w | typo) + λ · log P_freq(w).
+On the device (`keras_nlpkit.correction.SpellingCorrector`, TF-free) the lexicon
+words within Damerau distance 2 are reranked by
+score(w) = log P_model(w | typo) + λ · log P_freq(w) + γ · log P_channel(typo | w),
+P_channel being a noisy-channel edit model counted on codespell's real misspellings
+(`channel.json`, written at export by `write_decoding_files`, less the evaluation and
+held-out misspellings); the top `known_words` of the frequency list are accepted
+as correct when typed (`known_words.txt`). When no word is that close, a beam search
+restricted to the lexicon trie proposes words.
 """
 
 import dataclasses
@@ -77,6 +82,10 @@ class SpellingConfig:
     summary_dim: int = 48
     # Data.
     lexicon_size: int = 50_000  # top symspell words (+ codespell corrections)
+    # More symspell words the corrector accepts as correctly spelled when typed, and
+    # suggests only when no lexicon word is within distance 2 (rare words make poor
+    # guesses: they cost 0.8 points of held-out accuracy as ordinary candidates).
+    known_words: int = 100_000  # of the frequency list, lexicon included (0: none)
     synthetic_pairs: int = 200_000
     identity_fraction: float = 0.15  # of the synthetic pairs: word → itself
     max_word_length: int = 20
@@ -738,6 +747,7 @@ def export_model(out_dir, model=None, config=None, log=print, quantize=EXPORT_VA
     import shutil
 
     shutil.copy(out_dir / "lexicon.txt", export_dir / "lexicon.txt")
+    write_decoding_files(out_dir, config, log=log)
     atomic_write_json(export_dir / "spelling.json", {
         "kind": "spelling",
         "vocabulary": VOCABULARY, "pad_id": PAD_ID, "start_id": START_ID, "end_id": END_ID,
@@ -746,6 +756,49 @@ def export_model(out_dir, model=None, config=None, log=print, quantize=EXPORT_VA
         "length_penalty": config.length_penalty,
     })
     return report
+
+
+def channel_pairs(out_dir, config):
+    """The real misspellings the channel model is counted on: codespell's pairs, less
+    those whose misspelling is in an evaluation file or held out (`heldout.tsv`, for
+    tuning the reranker), so that neither is measured on what it was counted on."""
+    excluded, _ = excluded_misspellings(config)
+    heldout = Path(out_dir) / "heldout.tsv"
+    if heldout.is_file():
+        excluded |= {line.split("\t")[0] for line in
+                     heldout.read_text(encoding="utf-8").splitlines() if line}
+    pairs = []
+    for wrong, right in read_codespell():
+        wrong, right = wrong.lower(), right.lower()
+        if (wrong != right and wrong not in excluded and is_word(wrong, config.max_word_length)
+                and is_word(right, config.max_word_length)):
+            pairs.append((wrong, right))
+    return pairs
+
+
+def write_decoding_files(out_dir, config=None, log=print):
+    """Writes what the reranker reads besides the model into `out_dir/export`:
+    `channel.json` (`keras_nlpkit.correction.ChannelModel`, counted on
+    `channel_pairs`) and `known_words.txt` (the `known_words` most frequent symspell
+    words that are not in the lexicon). Needs no TensorFlow: an export made before
+    these files existed gets them with `write_decoding_files(training_folder)`."""
+    from keras_nlpkit.correction import ChannelModel
+    from keras_nlpkit.correction import read_lexicon
+
+    out_dir = Path(out_dir)
+    config = config or SpellingConfig(**load_info(out_dir)["config"])
+    export_dir = out_dir / "export"
+    channel = ChannelModel.from_pairs(channel_pairs(out_dir, config), LETTERS)
+    atomic_write_json(export_dir / "channel.json", channel.to_json())
+    lexicon = read_lexicon(export_dir / "lexicon.txt")
+    known = {}
+    for word, count in list(read_frequencies().items())[: config.known_words]:
+        if is_word(word, config.max_word_length) and word not in lexicon:
+            known[word] = count
+    write_lexicon(export_dir / "known_words.txt", known)
+    log(f"Channel model: {channel.pairs:,} real misspellings; {len(known):,} known words "
+        "besides the lexicon")
+    return channel, known
 
 
 def load_info(model_dir, argument="--model"):
@@ -864,5 +917,6 @@ def correct_words(model_dir, words, k=5, variant=DEFAULT_VARIANT):
 
 __all__ = ["SpellingConfig", "PRESETS", "train", "evaluate", "export_model", "correct_words",
            "parse_pairs", "read_pairs", "corrupt", "synthetic_pairs", "build_model",
-           "symspell_peer", "pyspellchecker_peer", "measure"]
+           "symspell_peer", "pyspellchecker_peer", "measure", "channel_pairs",
+           "write_decoding_files"]
 

@@ -21,7 +21,7 @@ def tiny_config(**overrides):
     config = spelling.SpellingConfig(
         embedding_dim=8, encoder_units=16, decoder_units=24, summary_dim=8,
         lexicon_size=2000, synthetic_pairs=2000, steps_per_epoch=15, epochs=1,
-        batch_size=64, max_word_length=12,
+        batch_size=64, max_word_length=12, known_words=6000,
     )
     for key, value in overrides.items():
         setattr(config, key, value)
@@ -112,7 +112,8 @@ def test_corrector_returns_only_lexicon_words(trained):
     for word in ("speling", "teh", "Recieve", "xyzzyq", "a"):
         found = corrector.correct(word, k=5)
         assert 1 <= len(found) <= 5
-        assert all(w.lower() in corrector.vocabulary for w, _ in found)
+        assert all(w.lower() in corrector.vocabulary or w.lower() in corrector.known
+                   for w, _ in found)
         scores = [s for _, s in found]
         assert scores == sorted(scores, reverse=True)
     assert corrector.correct("Recieve")[0][0][0].isupper()
@@ -158,9 +159,10 @@ def test_on_device_agrees_with_the_keras_model(trained):
             found = corrector.correct(word, k=5)
             ours = [keras_score(model, word, w, corrector.prior_weight, corrector.vocabulary)
                     for w, _ in found]
-            if corrector.edit_distance:  # the reranker's distance penalty and input bonus
+            if corrector.edit_distance:  # the reranker's channel, distance and input bonus
                 ours = [s - corrector.distance_weight * float(osa_distances(word, [w])[0])
                         + corrector.input_bonus * (w == word)
+                        + corrector.channel_weight * corrector.channel.log_probs(word, [w])[0]
                         for s, (w, _) in zip(ours, found)]
             # The TFLite scores are the Keras model's, and so is the order of the answers.
             np.testing.assert_allclose([s for _, s in found], ours, atol=1e-3)
@@ -182,11 +184,146 @@ def test_reranker_keeps_lexicon_words_and_fixes_one_edit(trained):
         assert corrector.correct(word.capitalize(), k=1)[0][0] == word.capitalize()
         typo = word[:2] + word[3:]  # one deletion
         found = [w for w, _ in corrector.correct(typo, k=5)]
-        assert typo not in corrector.vocabulary or found[0] == typo
-        if typo not in corrector.vocabulary:
+        known = typo in corrector.vocabulary or typo in corrector.known
+        assert not known or found[0] == typo
+        if not known:
             assert word in found and osa_distances(typo, found[:1])[0] == 1, (typo, found)
     assert osa_distances("abcd", ["abcd", "abdc", "abd", "xabcd", "dcba"]).tolist() == \
         [0, 1, 1, 1, 3]
+
+
+# --- the noisy channel and the known words ----------------------------------------------------
+def reference_channel_log_prob(channel, typo, word):
+    """log P(typo | word): the channel's weighted OSA alignment, one cell at a time."""
+    code = lambda ch: channel.symbols.get(ch, channel.other)  # noqa: E731
+    n, m = len(word), len(typo)
+    cost = [[np.inf] * (m + 1) for _ in range(n + 1)]
+    cost[0][0] = 0.0
+    for i in range(n + 1):
+        for j in range(m + 1):
+            prev = code(word[i - 2]) if i > 1 else 0  # "^" before the first character
+            if i:
+                cost[i][j] = min(cost[i][j], cost[i - 1][j] + channel.del_cost[prev, code(word[i - 1])])
+            if j:
+                after = code(word[i - 1]) if i else 0
+                cost[i][j] = min(cost[i][j], cost[i][j - 1] + channel.ins_cost[after, code(typo[j - 1])])
+            if i and j:
+                cost[i][j] = min(cost[i][j], cost[i - 1][j - 1]
+                                 + channel.sub_cost[code(word[i - 1]), code(typo[j - 1])])
+            if i > 1 and j > 1 and word[i - 1] == typo[j - 2] and word[i - 2] == typo[j - 1]:
+                cost[i][j] = min(cost[i][j], cost[i - 2][j - 2]
+                                 + channel.tra_cost[code(word[i - 2]), code(word[i - 1])])
+    return -cost[n][m]
+
+
+def test_edit_operations():
+    from keras_nlpkit.correction import edit_operations
+    from keras_nlpkit.correction import osa_distances
+
+    assert edit_operations("becuase", "because") == [("tra", "a", "u")]
+    assert edit_operations("proble", "problem") == [("del", "e", "m")]
+    assert edit_operations("xabcd", "abcd") == [("ins", "^", "x")]
+    assert edit_operations("abandonned", "abandoned") == [("ins", "n", "n")]
+    assert edit_operations("seperate", "separate") == [("sub", "a", "e")]
+    assert edit_operations("same", "same") == []
+    rng = random.Random(0)
+    for _ in range(300):
+        typo = "".join(rng.choice("abc") for _ in range(rng.randint(0, 6)))
+        word = "".join(rng.choice("abc") for _ in range(rng.randint(1, 6)))
+        assert len(edit_operations(typo, word)) == osa_distances(typo, [word])[0], (typo, word)
+
+
+def test_channel_model_counts_real_edits_and_scores_like_the_reference():
+    from keras_nlpkit.correction import ChannelModel
+    from keras_nlpkit.correction import osa_distances
+
+    pairs = [("seperate", "separate"), ("definately", "definitely"), ("recieve", "receive"),
+             ("occured", "occurred"), ("wierd", "weird"), ("grammer", "grammar")] * 5
+    pairs += [("xyzzy", "abcdefgh")]  # too many edits: not counted
+    channel = ChannelModel.from_pairs(pairs, spelling.LETTERS)
+    assert channel.pairs == 30
+    # A seen edit (e for a) is cheaper than an unseen one (x for a), and a word is
+    # nothing away from itself.
+    scores = channel.log_probs("seperate", ["separate", "sxparate", "seperate"])
+    assert scores[0] > -3 and scores[1] < scores[0] - 3 and scores[2] == 0
+    # Leaving out the second r of "occurred" was seen, the second c was not.
+    assert channel.log_probs("occured", ["occurred"])[0] > \
+        channel.log_probs("ocurred", ["occurred"])[0] + 2
+    rng = random.Random(1)
+    for _ in range(200):
+        typo = "".join(rng.choice("aeirs'1") for _ in range(rng.randint(0, 7)))
+        words = ["".join(rng.choice("aeirs'") for _ in range(rng.randint(1, 8)))
+                 for _ in range(rng.randint(1, 5))]
+        logp, distances = channel.log_probs_encoded(typo, *channel.encode_words(words),
+                                                    with_distances=True)
+        np.testing.assert_allclose(logp, [reference_channel_log_prob(channel, typo, w)
+                                          for w in words], rtol=1e-9)
+        assert distances.tolist() == osa_distances(typo, words).tolist()
+    again = ChannelModel.from_json(json.loads(json.dumps(channel.to_json())))
+    np.testing.assert_allclose(again.log_probs("wierd", ["weird", "wired"]),
+                               channel.log_probs("wierd", ["weird", "wired"]))
+
+
+def test_channel_pairs_leave_out_evaluation_and_heldout_misspellings(tmp_path):
+    dev = tmp_path / "dev.txt"
+    dev.write_text("because: becuase\naccommodate: acommodate\n")
+    (tmp_path / "heldout.tsv").write_text("abandonned\tabandoned\nspeling\tspelling\n")
+    pairs = spelling.channel_pairs(tmp_path, tiny_config(exclude_pairs=str(dev)))
+    wrongs = {w for w, _ in pairs}
+    assert len(pairs) > 60_000
+    assert not {"becuase", "acommodate", "abandonned"} & wrongs
+    assert ("abandonned", "abandoned") not in pairs and ("abilty", "ability") in pairs
+
+
+def test_export_writes_the_channel_and_the_known_words(trained):
+    from keras_nlpkit.correction import SpellingCorrector
+
+    export = trained / "export"
+    channel = json.loads((export / "channel.json").read_text())
+    assert channel["pairs"] > 50_000 and channel["alphabet"] == spelling.LETTERS
+    corrector = SpellingCorrector(trained, variant="float32")
+    assert corrector.channel is not None and corrector.channel_weight > 0
+    assert corrector.distance_weight == 0 and corrector.prior_weight == 1.2
+    assert 1000 < len(corrector.known) < 6000
+    assert not set(corrector.known) & set(corrector.vocabulary)
+    # A known word is kept when typed; a typo of one with no lexicon word near it
+    # gets it back (the known words back off the lexicon); only then.
+    frequency = spelling.read_frequencies()
+    known = sorted((w for w in corrector.known if len(w) >= 9 and not corrector._near(w, 8)[0]),
+                   key=lambda w: -frequency[w])[:5]
+    assert len(known) == 5
+    backed_off = 0
+    for word in known:
+        assert corrector.correct(word, k=1)[0][0] == word
+        typo = word[:4] + word[5:]
+        if typo in corrector.known or corrector._shelves[0]["index"].lookup(typo):
+            continue
+        found = [w for w, _ in corrector.correct(typo, k=5)]
+        assert word in found and all(w in corrector.known for w in found), (typo, found)
+        backed_off += 1
+    assert backed_off >= 3
+    # With a lexicon word near, known words are not suggested.
+    typo = "becuase"
+    assert corrector._shelves[0]["index"].lookup(typo)
+    assert all(w in corrector.vocabulary for w, _ in corrector.correct(typo, k=5))
+
+
+def test_exports_without_a_channel_keep_the_old_scoring(trained, tmp_path):
+    import shutil
+
+    from keras_nlpkit.correction import DISTANCE_WEIGHT
+    from keras_nlpkit.correction import PRIOR_WEIGHT
+    from keras_nlpkit.correction import SpellingCorrector
+
+    old = tmp_path / "export"
+    shutil.copytree(trained / "export", old)
+    (old / "channel.json").unlink()
+    (old / "known_words.txt").unlink()
+    corrector = SpellingCorrector(old, variant="float32")
+    assert corrector.channel is None and corrector.channel_weight == 0 and not corrector.known
+    assert corrector.distance_weight == DISTANCE_WEIGHT and corrector.prior_weight == PRIOR_WEIGHT
+    found = corrector.candidates("speling")
+    assert found and all(parts[3] is None for _, _, parts in found)
 
 
 # --- CLI -----------------------------------------------------------------------------------
