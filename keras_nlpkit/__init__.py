@@ -15,7 +15,7 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("export", "layers", "models", "recipes", "runtime", "tokenizers")
+_SUBMODULES = ("export", "glove", "layers", "models", "recipes", "runtime", "tokenizers")
 
 
 def __getattr__(name):

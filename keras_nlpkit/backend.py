@@ -126,3 +126,26 @@ def recurrent_scan(step, states, xs):
     outputs = outputs.stack()
     outputs.set_shape(flat_xs[0].shape[:1].concatenate(outputs.shape[1:]))
     return list(final_states), outputs
+
+
+def adagrad_update(variable, accumulator, gradient, learning_rate):
+    """`accumulator += gradient**2; variable -= learning_rate * gradient / sqrt(accumulator)`.
+
+    On TensorFlow this is the fused `ResourceApplyAdagradV2` kernel: one pass over
+    the table instead of five elementwise ones, 4x faster on GloVe's (vocab, dim)
+    tables (`benchmarks/glove.py`). Elsewhere, the same update in `keras.ops`.
+    """
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        def handle(v):  # a Keras variable wraps a tf.Variable
+            return (v.value if isinstance(v, keras.Variable) else v).handle
+
+        tf.raw_ops.ResourceApplyAdagradV2(
+            var=handle(variable), accum=handle(accumulator),
+            lr=ops.cast(learning_rate, variable.dtype), epsilon=ops.cast(0.0, variable.dtype),
+            grad=gradient, use_locking=False, update_slots=True,
+        )
+        return
+    accumulator.assign(accumulator + ops.square(gradient))
+    variable.assign(variable - learning_rate * gradient * ops.rsqrt(accumulator))

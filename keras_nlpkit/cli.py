@@ -8,6 +8,8 @@
     nlpkit train spelling --out DIR [--pairs FILE ...] [--preset small] [--epochs N ...]
     nlpkit evaluate spelling --model DIR --pairs FILE [--variant V] [--no-peers]
     nlpkit correct --model DIR [--k 5] word [word ...]
+    nlpkit train glove --corpus FILE [FILE ...] --out DIR [--dim 100 --window 10 --memory GB ...]
+    nlpkit evaluate glove --vectors FILE [--analogies FILE] [--similarity FILE ...]
     nlpkit generate --model DIR [--length N] [--temperature T] PROMPT
     nlpkit export MODEL --out DIR [--quantize none,float16,dynamic,int8]
                   [--representative-data FILE] [--tokenizer FILE] [--allow-flex]
@@ -81,6 +83,13 @@ def _parser():
         kind = {int: _positive_int, float: float}.get(type(field.default), str)
         spelling.add_argument("--" + field.name.replace("_", "-"), type=kind, default=None)
 
+    from keras_nlpkit.recipes.glove import GloVeConfig
+
+    glove = recipes.add_parser("glove", help="GloVe word vectors (model.fit on co-occurrences)")
+    glove.add_argument("--corpus", nargs="+", required=True, help="UTF-8 text files")
+    glove.add_argument("--out", required=True, help="output folder (rerun to resume)")
+    _add_config_arguments(glove, GloVeConfig)
+
     evaluate = commands.add_parser(
         "evaluate", help="METRICS.md figures of an exported model, as one JSON object"
     )
@@ -108,6 +117,14 @@ def _parser():
                                    choices=["float32", "float16", "dynamic_int8", "int8"])
     evaluate_spelling.add_argument("--no-peers", action="store_true",
                                    help="skip SymSpell and pyspellchecker")
+
+    evaluate_glove = evaluators.add_parser(
+        "glove", help="analogy accuracy (3CosAdd) and similarity (Spearman), with coverage")
+    evaluate_glove.add_argument("--vectors", required=True, help="GloVe text format file")
+    evaluate_glove.add_argument("--analogies", default=None,
+                                help="`: section` and `a b c d` lines")
+    evaluate_glove.add_argument("--similarity", nargs="+", default=(),
+                                help="`w1 w2 score` files")
 
     correct = commands.add_parser("correct", help="correct misspelled words on device")
     correct.add_argument("--model", required=True, help="a `train spelling` folder")
@@ -242,6 +259,14 @@ def main(argv=None):
             completer = QueryCompleter(args.model, corrector=_corrector(args.spelling_model))
             for prefix in args.prefix:
                 print(json.dumps({"typed": prefix, "suggestions": completer.suggest(prefix, args.k)}))
+        elif getattr(args, "recipe", None) == "glove":
+            from keras_nlpkit.recipes import glove
+
+            if args.command == "train":
+                result = glove.train(args.corpus, args.out, _config(glove.GloVeConfig, args))
+            else:
+                result = glove.evaluate(args.vectors, args.analogies, args.similarity)
+            print(json.dumps(result, indent=2, sort_keys=True))
         elif args.command == "correct" or getattr(args, "recipe", None) == "spelling":
             _spelling(args)
         elif args.command == "export":

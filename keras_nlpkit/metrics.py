@@ -140,3 +140,109 @@ def kept_correct_rate(outputs, words):
         )
     kept = sum(o is not None and str(o).casefold() == w.casefold() for o, w in zip(outputs, words))
     return round(kept / len(words), 4)
+
+
+def spearman(x, y):
+    """Spearman's rank correlation of two equal-length sequences (ties get their mean rank)."""
+
+    def ranks(values):
+        values = np.asarray(values, dtype=np.float64)
+        order = np.argsort(values, kind="stable")
+        ranked = np.empty(len(values), dtype=np.float64)
+        ranked[order] = np.arange(len(values), dtype=np.float64)
+        _, first, counts = np.unique(values[order], return_index=True, return_counts=True)
+        for start, count in zip(first, counts):
+            if count > 1:  # a run of ties: all get the mean of their ranks
+                ranked[order[start: start + count]] = start + (count - 1) / 2
+        return ranked
+
+    a, b = ranks(x), ranks(y)
+    if len(a) != len(b):
+        raise ValueError(f"spearman: lengths differ. Received: {len(a)} and {len(b)}")
+    a, b = a - a.mean(), b - b.mean()
+    denominator = np.sqrt((a * a).sum() * (b * b).sum())
+    return float((a * b).sum() / denominator) if denominator > 0 else float("nan")
+
+
+def _lookup(index, word):
+    """The row of `word` in `index`, trying it as written, then lower-cased."""
+    row = index.get(word)
+    return index.get(word.lower()) if row is None else row
+
+
+def word_similarity(words, vectors, pairs):
+    """METRICS.md similarity: Spearman of cosine similarity vs human scores, with coverage.
+
+    Args:
+        words: the vocabulary, one word per row of `vectors`.
+        vectors: (vocab, dim) array.
+        pairs: (word1, word2, score) triples.
+
+    Returns:
+        {"spearman", "coverage", "pairs", "found"}: coverage is the fraction of
+        pairs with both words in the vocabulary, the only ones scored.
+    """
+    index = {word: row for row, word in enumerate(words)}
+    unit = _unit_rows(vectors)
+    model_scores, human_scores = [], []
+    for first, second, score in pairs:
+        a, b = _lookup(index, first), _lookup(index, second)
+        if a is not None and b is not None:
+            model_scores.append(float(unit[a] @ unit[b]))
+            human_scores.append(float(score))
+    found = len(model_scores)
+    return {
+        "spearman": spearman(model_scores, human_scores) if found > 1 else float("nan"),
+        "coverage": found / len(pairs) if pairs else 0.0,
+        "pairs": len(pairs),
+        "found": found,
+    }
+
+
+def analogy_accuracy(words, vectors, questions, batch_size=512):
+    """METRICS.md analogy accuracy: 3CosAdd over unit vectors, with coverage.
+
+    A question (a, b, c, d) reads "a is to b as c is to d"; the answer is the
+    word whose unit vector has the largest dot product with b - a + c, the three
+    question words excluded. Only questions whose four words are all in the
+    vocabulary are asked.
+
+    Args:
+        questions: (section, a, b, c, d) tuples.
+
+    Returns:
+        {"accuracy", "coverage", "questions", "asked", "sections": {name: accuracy}}.
+    """
+    index = {word: row for row, word in enumerate(words)}
+    unit = _unit_rows(vectors)
+    asked, sections = [], []
+    for section, *four in questions:
+        rows = [_lookup(index, word) for word in four]
+        if all(row is not None for row in rows):
+            asked.append(rows)
+            sections.append(section)
+    asked = np.asarray(asked, dtype=np.int64).reshape(-1, 4)
+    correct = np.zeros(len(asked), dtype=bool)
+    for start in range(0, len(asked), batch_size):
+        a, b, c, d = asked[start: start + batch_size].T
+        scores = (unit[b] - unit[a] + unit[c]) @ unit.T  # (batch, vocab)
+        rows = np.arange(len(a))
+        for exclude in (a, b, c):
+            scores[rows, exclude] = -np.inf
+        correct[start: start + batch_size] = scores.argmax(axis=1) == d
+    by_section = {}
+    for section, hit in zip(sections, correct):
+        by_section.setdefault(section, []).append(hit)
+    return {
+        "accuracy": float(correct.mean()) if len(correct) else float("nan"),
+        "coverage": len(asked) / len(questions) if questions else 0.0,
+        "questions": len(questions),
+        "asked": len(asked),
+        "sections": {name: float(np.mean(hits)) for name, hits in by_section.items()},
+    }
+
+
+def _unit_rows(vectors):
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)
