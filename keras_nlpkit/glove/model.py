@@ -85,10 +85,10 @@ class GloVe(keras.Model):
             self.word_embedding.embeddings + self.context_embedding.embeddings
         )
 
-    def train_step(self, data):
+    def train_step(self, *args):
         if keras.backend.backend() != "tensorflow":
-            return super().train_step(data)
-        x, log_x, weight = data
+            return super().train_step(*args)  # (state, data) on JAX, (data,) elsewhere
+        ((x, log_x, weight),) = args
         loss, prediction, grads = self.closed_form_gradients(x, log_x, weight)
         self.optimizer.apply(grads, self._tables())
         # Keras' own loss tracker, fed as its train_step feeds it (a mean over batches).

@@ -277,3 +277,34 @@ def test_training_resumes_after_an_interruption(tmp_path, monkeypatch):
     monkeypatch.setattr(recipe, "training_callbacks", original)
     metrics = recipe.train([corpus], tmp_path / "run", config, verbose=0, log=lambda *_: None)
     assert metrics["epochs_run"] == 2  # epochs 3 and 4; 1 and 2 came from the backup
+
+
+JAX_SCRIPT = r"""
+import json, sys, keras
+from keras_nlpkit.glove import GloVe, GloVeAdagrad, GloVeLoss, WordVectors, count_cooccurrences, glove_dataset
+assert keras.backend.backend() == "jax"
+counts = count_cooccurrences([sys.argv[1]], window=5, min_count=1, verbose=False)
+keras.utils.set_random_seed(1)
+model = GloVe(len(counts.words), 16)
+model.compile(optimizer=GloVeAdagrad(0.1), loss=GloVeLoss())
+losses = model.fit(glove_dataset(counts, batch_size=256, x_max=10.0), epochs=30, verbose=0,
+                   shuffle=False).history["loss"]
+vectors = WordVectors(counts.words, model.word_vectors())
+print(json.dumps({"first": losses[0], "last": losses[-1],
+                  "cat": [w for w, _ in vectors.nearest("cat", 2)]}))
+"""
+
+
+def test_trains_on_jax_with_the_generic_step(tmp_path):
+    pytest.importorskip("jax", reason="jax is not installed (pip install -e '.[test]')")
+    import os
+
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text(planted_corpus())
+    env = dict(os.environ, KERAS_BACKEND="jax", JAX_PLATFORMS="cpu")
+    result = subprocess.run([sys.executable, "-c", JAX_SCRIPT, str(corpus)], env=env,
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    assert out["last"] < 0.2 * out["first"]
+    assert set(out["cat"]) == {"dog", "cow"}
