@@ -1,0 +1,77 @@
+import keras
+
+from keras_nlpkit.api_export import nlpkit_export
+from keras_nlpkit.checks import check_positive_int
+from keras_nlpkit.checks import check_rate
+from keras_nlpkit.models.bert.bert_backbone import bert_kernel_initializer
+from keras_nlpkit.models.bert.bert_pretrainer import _deserialize_backbone
+
+
+@nlpkit_export("keras_nlpkit.models.BertTokenClassifier")
+class BertTokenClassifier(keras.Model):
+    """Token classification (e.g. named entities): one label per token.
+
+    `Dropout → Dense(num_classes)` on every final hidden vector. The output has a
+    row at every position; train and score on the real, non-special tokens only by
+    passing `BertPreprocessor.word_mask(token_ids)` as the sample weight (the
+    [CLS], [SEP] and padding rows then count for nothing).
+
+    Args:
+        backbone: a `BertBackbone`.
+        num_classes: positive int, the number of tags.
+        dropout: dropout rate before the output layer.
+        **kwargs: `keras.Model` arguments.
+
+    Inputs: the backbone's `token_ids`, `segment_ids`, `padding_mask`.
+    Output: logits `(batch, seq, num_classes)`.
+
+    Example:
+    ```python
+    import numpy as np
+    import keras_nlpkit
+
+    backbone = keras_nlpkit.models.BertBackbone.from_size("tiny", 1000, 32)
+    tagger = keras_nlpkit.models.BertTokenClassifier(backbone, num_classes=9)
+    logits = tagger({"token_ids": np.array([[1, 50, 51, 2]]),
+                     "segment_ids": np.zeros((1, 4), "int32"),
+                     "padding_mask": np.ones((1, 4), "int32")})   # (1, 4, 9)
+    ```
+
+    References:
+        - [Devlin et al., 2019](https://arxiv.org/abs/1810.04805), section 4.3
+    """
+
+    def __init__(self, backbone, num_classes, dropout=0.1, **kwargs):
+        check_positive_int("num_classes", num_classes)
+        check_rate("dropout", dropout)
+        # === Layers ===
+        self.backbone = backbone
+        self.output_dropout = keras.layers.Dropout(dropout, name="output_dropout")
+        self.output_dense = keras.layers.Dense(
+            num_classes, kernel_initializer=bert_kernel_initializer(), name="logits"
+        )
+
+        # === Functional model ===
+        inputs = dict(backbone.input)
+        sequence = backbone(inputs)["sequence_output"]  # (batch, seq, hidden)
+        outputs = self.output_dense(self.output_dropout(sequence))
+        super().__init__(inputs=inputs, outputs=outputs, **kwargs)
+
+        # === Config ===
+        self.num_classes = num_classes
+        self.dropout = dropout
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "backbone": keras.saving.serialize_keras_object(self.backbone),
+            "num_classes": self.num_classes,
+            "dropout": self.dropout,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["backbone"] = _deserialize_backbone(config["backbone"])
+        return cls(**config)
