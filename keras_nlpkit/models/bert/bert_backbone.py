@@ -298,6 +298,27 @@ class BertBackbone(keras.Model):
         return cls(**config)
 
 
+def serving_signatures(model):
+    """`serving_default` of a BERT task model for the export tool, at batch 1.
+
+    The model's dict of named inputs (`token_ids`, `segment_ids`, `padding_mask`,
+    int32, any length) → its outputs (`logits` when it has one output). Used by
+    the task models' `export_signatures()`, the export tool's hook.
+    """
+    import tensorflow as tf
+
+    from keras_nlpkit.export.signatures import Signature
+
+    names = list(model.input)
+    specs = [tf.TensorSpec((1, None), tf.int32, name=name) for name in names]
+
+    def serve(*inputs):
+        outputs = model(dict(zip(names, inputs)), training=False)
+        return outputs if isinstance(outputs, dict) else {"logits": outputs}
+
+    return [Signature("serving_default", serve, specs)]
+
+
 def _load_keras_hub_bert(model_or_preset_dir):
     """A keras-hub `BertBackbone` from an object or a local preset directory."""
     import keras_hub

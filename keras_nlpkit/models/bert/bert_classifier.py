@@ -4,6 +4,7 @@ from keras_nlpkit.api_export import nlpkit_export
 from keras_nlpkit.checks import check_positive_int
 from keras_nlpkit.checks import check_rate
 from keras_nlpkit.models.bert.bert_backbone import bert_kernel_initializer
+from keras_nlpkit.models.bert.bert_backbone import serving_signatures
 from keras_nlpkit.models.bert.bert_pretrainer import _deserialize_backbone
 
 
@@ -64,6 +65,10 @@ class BertClassifier(keras.Model):
         self.num_classes = num_classes
         self.dropout = dropout
         self.activation = keras.activations.get(activation)
+
+    def export_signatures(self):
+        """`serving_default` for `keras_nlpkit.export`: the three named inputs at batch 1."""
+        return serving_signatures(self)
 
     def get_config(self):
         return {

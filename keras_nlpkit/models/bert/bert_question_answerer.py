@@ -4,6 +4,7 @@ from keras import ops
 
 from keras_nlpkit.api_export import nlpkit_export
 from keras_nlpkit.models.bert.bert_backbone import bert_kernel_initializer
+from keras_nlpkit.models.bert.bert_backbone import serving_signatures
 from keras_nlpkit.models.bert.bert_pretrainer import _deserialize_backbone
 
 # Logit given to positions outside the passage: exp() of it is exactly 0 in float32.
@@ -114,6 +115,10 @@ class BertQuestionAnswerer(keras.Model):
         scores = np.where(allowed[None], scores, -np.inf)
         flat = scores.reshape(len(scores), -1).argmax(axis=1)
         return flat // length, flat % length
+
+    def export_signatures(self):
+        """`serving_default` for `keras_nlpkit.export`: the three named inputs at batch 1."""
+        return serving_signatures(self)
 
     def get_config(self):
         return {
