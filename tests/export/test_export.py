@@ -116,6 +116,32 @@ def test_gpt_prefill_decode_export_with_builtins_only(gpt_lm, gpt_export):
     assert len(model.beam_search(prompt, beam_width=3, max_new_tokens=6)) == 3
 
 
+def test_gpt_from_keras_hub_exports_approximate_gelu_with_builtins_only(tmp_path):
+    # GPT-2's tanh GELU (GPTBackbone.from_keras_hub) must stay one builtin GELU op,
+    # with prefill/decode parity, like the exact GELU of the default backbone.
+    import keras_hub
+
+    from keras_nlpkit.models import GPTBackbone
+    from keras_nlpkit.models import GPTCausalLM
+
+    keras.utils.set_random_seed(5)
+    hub = keras_hub.models.GPT2Backbone(vocabulary_size=TOKENIZER.vocabulary_size,
+                                        num_layers=2, num_heads=2, hidden_dim=32,
+                                        intermediate_dim=64, max_sequence_length=32)
+    model = GPTCausalLM(GPTBackbone.from_keras_hub(hub))
+    report = export(model, tmp_path / "gpt2", quantize=["none"], tokenizer=TOKENIZER, **QUIET)
+    float32 = report["variants"]["float32"]
+    assert report["signatures"] == ["serving_default", "prefill", "decode"]
+    assert float32["flex_ops"] == [] and float32["custom_ops"] == []
+    assert "GELU" in float32["ops"] and "WHILE" not in float32["ops"]
+    assert float32["max_abs_diff"] <= 1e-4
+    assert float32["streaming"]["max_abs_diff"] <= 1e-4  # prefill + decode ≡ full pass
+    on_device = OnDeviceModel(tmp_path / "gpt2")
+    prompt = TOKENIZER.encode("the fox ")
+    assert on_device.greedy(prompt, max_new_tokens=6) == model.generate(
+        prompt, max_length=len(prompt) + 6, strip_prompt=True)
+
+
 def test_gru_streaming_step_matches_the_sequence(gru_lm, tmp_path):
     report = export(gru_lm, tmp_path / "gru", quantize=["none"], **QUIET)
     variant = report["variants"]["float32"]
