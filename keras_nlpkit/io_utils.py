@@ -14,18 +14,29 @@ class TrainingError(RuntimeError):
     """Training cannot go on (e.g. the loss became NaN); the CLI prints it and exits 1."""
 
 
-def atomic_write_text(path, text):
-    """Writes `text` to `path` through a temporary file in the same folder."""
+# The process umask, read once at import (reading it means setting it).
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
+def atomic_write_bytes(path, data):
+    """Writes `data` to `path` through a temporary file in the same folder."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes it 0600; give it a normal file's mode
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def atomic_write_text(path, text):
+    """Writes UTF-8 `text` to `path` through a temporary file in the same folder."""
+    atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def atomic_write_json(path, obj):

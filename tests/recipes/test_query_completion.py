@@ -105,6 +105,29 @@ def test_stupid_backoff_scores():
     assert peer.suggest("a b d") == ["d"]
 
 
+def test_interpolated_ngram_probabilities(tmp_path):
+    counts = completion.count_ngrams(["a b c", "a b d", "a b c", "b d"])
+    assert counts[("<s>", "<s>", "a")] == 3 and counts[("b", "d")] == 2
+    path = tmp_path / completion.NGRAM_FILE
+    completion.write_ngrams(path, counts)
+    assert completion.read_ngrams(path) == {g: c for g, c in counts.items() if len(g) > 1}
+    lexicon = completion.Lexicon(["a", "b", "c", "d"], [3, 4, 2, 2])
+    model = completion.InterpolatedNgram(lexicon, completion.read_ngrams(path))
+    # Continuation unigram: distinct words before a, b, c, d are 1, 2, 1, 1.
+    np.testing.assert_allclose(model.unigram, [0.2, 0.4, 0.2, 0.2], rtol=1e-3)
+    # "x b": no trigram; b → c, d twice each: (2 − .75) / 4 + .75 · 2/4 · P(w).
+    p_b = model.probabilities(("x", "b"))
+    np.testing.assert_allclose(p_b, [0.075, 0.15, 0.3875, 0.3875], rtol=1e-3)
+    # "a b" → c twice, d once: (c − .75) / 3 + .75 · 2/3 · P(w | b); sums to 1.
+    p_ab = model.probabilities(("a", "b"))
+    np.testing.assert_allclose(p_ab, [0.0375, 0.075, 1.25 / 3 + 0.5 * 0.3875,
+                                      0.25 / 3 + 0.5 * 0.3875], rtol=1e-3)
+    assert math.isclose(p_ab.sum(), 1.0, rel_tol=1e-9)
+    # Unseen context: the unigram, untouched by the calls before.
+    np.testing.assert_allclose(model.probabilities(("zz",)), model.unigram)
+    np.testing.assert_allclose(model.unigram, [0.2, 0.4, 0.2, 0.2], rtol=1e-3)
+
+
 def test_prefix_search_and_one_edit_variants():
     lexicon = completion.Lexicon(["york", "yorker", "you", "zoo", "ant"], [5, 1, 9, 2, 3])
     lo, hi = lexicon.range("yo")
@@ -130,7 +153,8 @@ def test_train_writes_model_logs_split_and_export(trained):
     _, out, metrics = trained
     for name in ("model.keras", "tokenizer.json", "config.json", "metrics.json",
                  "data/train.txt", "data/dev.txt", "export/model_float32.tflite",
-                 "export/model_int8.tflite", "export/lexicon.tsv", "export/completion.json"):
+                 "export/model_int8.tflite", "export/lexicon.tsv", "export/completion.json",
+                 "export/ngrams.tsv.gz"):
         assert (out / name).is_file(), name
     assert any((out / "logs").rglob("*tfevents*"))
     report = json.loads((out / "export" / "report.json").read_text())
@@ -146,7 +170,7 @@ def test_on_device_suggestions_follow_the_keras_model(trained):
 
     _, out, _ = trained
     model = keras.saving.load_model(out / "model.keras")
-    completer = completion.QueryCompleter(out, variant="float32")
+    completer = completion.QueryCompleter(out, variant="float32", ngram_weight=0.0)
     tokenizer = completer.tokenizer
     for previous in ((), ("hotels",), ("flights", "to")):
         ids = [1] + [tokenizer.token_id(w) for w in previous]
@@ -162,6 +186,22 @@ def test_on_device_suggestions_follow_the_keras_model(trained):
     assert completer.suggest("flights to bo") == ["boston"]
     int8 = completion.QueryCompleter(out, variant="int8")
     assert int8.suggest("flights to bo") == ["boston"]
+
+
+def test_shipped_counts_are_mixed_into_the_network(trained):
+    corpus, out, _ = trained
+    settings = json.loads((out / "export" / "completion.json").read_text())
+    weight = settings["ngram_weight"]
+    assert weight == TINY.ngram_weight > 0
+    network = completion.QueryCompleter(out, variant="float32", ngram_weight=0.0)
+    mixed = completion.QueryCompleter(out, variant="float32")
+    train = (out / "data" / "train.txt").read_text().split("\n")[:-1]
+    counts = completion.InterpolatedNgram(network.lexicon, completion.count_ngrams(train))
+    for previous in ((), ("flights", "to"), ("pizza", "unseen")):
+        expected = np.log((1 - weight) * np.exp(network.scores(previous))
+                          + weight * counts.probabilities(previous))
+        np.testing.assert_allclose(mixed.scores(previous), expected, rtol=1e-6)
+    assert mixed.suggest("flights to bo") == ["boston"]
 
 
 def test_typo_tolerant_completion(trained):
