@@ -45,7 +45,7 @@ def test_gpt_round_trips_and_cache_matches_full_pass(tmp_path):
     backbone = GPTBackbone(50, num_layers=2, num_heads=2, hidden_dim=16,
                            intermediate_dim=32, max_sequence_length=12,
                            activation="gelu_approximate")
-    model = GPTCausalLM(backbone)
+    model = GPTCausalLM(backbone, sampler=BeamSampler(num_beams=3, alpha=0.5))
     ids = np.random.default_rng(0).integers(1, 50, (2, 7))
     full = np.asarray(model(ids))
     assert GPTBackbone.from_config(backbone.get_config()).get_config() == backbone.get_config()
@@ -53,6 +53,8 @@ def test_gpt_round_trips_and_cache_matches_full_pass(tmp_path):
     reloaded = keras.saving.load_model(tmp_path / "gpt.keras")
     np.testing.assert_array_equal(np.asarray(reloaded(ids)), full)
     assert reloaded.backbone.activation == "gelu_approximate"
+    assert reloaded.sampler.get_config() == model.sampler.get_config()
+    assert isinstance(reloaded.sampler, BeamSampler)
     cache = model.build_cache(2)
     assert tuple(cache.shape) == (2, 4, 12, 2, 8)
     logits, _, cache = model.call_with_cache(ids[:, :3], cache, 0)
@@ -76,9 +78,9 @@ def test_approximate_gelu_changes_the_function_and_exact_stays_the_default():
 
 @pytest.mark.parametrize("run_eagerly", [False, True])
 def test_greedy_equals_argmax_of_full_recomputation(lm, run_eagerly):
-    lm.compile(run_eagerly=run_eagerly, sampler="greedy")
+    lm.compile(run_eagerly=run_eagerly)
     out = lm.generate(PROMPTS, max_length=12)
-    lm.compile(sampler="greedy")
+    lm.compile()
     for prompt, row in zip(PROMPTS, out):
         assert row[: len(prompt)] == prompt and len(row) == 12
         log_probs = full_log_probs(lm, row)

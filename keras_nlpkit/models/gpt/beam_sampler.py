@@ -1,5 +1,6 @@
 """Beam search on a KV cache with length-normalised scores and finished hypotheses."""
 
+import keras
 import keras_hub
 from keras import ops
 from keras import tree
@@ -8,6 +9,7 @@ from keras import tree
 IMPOSSIBLE = -1e9
 
 
+@keras.saving.register_keras_serializable(package="keras_nlpkit")
 class BeamSampler(keras_hub.samplers.Sampler):
     """Length-normalised beam search, driven by keras-hub's sampler loop.
 

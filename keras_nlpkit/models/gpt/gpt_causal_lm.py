@@ -23,8 +23,8 @@ class GPTCausalLM(keras.Model):
         backbone: a `GPTBackbone`.
         sampler: what `generate` uses by default: a keras-hub sampler name
             (`"greedy"`, `"top_k"`, `"top_p"`, `"random"`), `"beam"` (our
-            `BeamSampler`), or a `keras_hub.samplers.Sampler` object. `compile`
-            takes it too.
+            `BeamSampler`), or a `keras_hub.samplers.Sampler` object; saved
+            with the model. Assign `model.sampler` to change it.
         **kwargs: `keras.Model` arguments.
 
     Call arguments:
@@ -60,12 +60,6 @@ class GPTCausalLM(keras.Model):
         self.sampler = _get_sampler(sampler)
         self._generate_function = None
         self._generate_key = None
-
-    def compile(self, *args, sampler="greedy", **kwargs):
-        """`keras.Model.compile`, plus the default `sampler` of `generate`."""
-        super().compile(*args, **kwargs)
-        self.sampler = _get_sampler(sampler)
-        self._generate_function = None
 
     def call(self, token_ids, padding_mask=None):
         _check_concrete_token_ids(token_ids, self.backbone, "token_ids")
@@ -218,6 +212,7 @@ class GPTCausalLM(keras.Model):
     def get_config(self):
         config = super().get_config()
         config["backbone"] = keras.saving.serialize_keras_object(self.backbone)
+        config["sampler"] = keras.saving.serialize_keras_object(self.sampler)
         return config
 
     @classmethod
@@ -235,6 +230,8 @@ def _get_sampler(sampler):
 
     if isinstance(sampler, keras_hub.samplers.Sampler):
         return sampler
+    if isinstance(sampler, dict):  # a saved config
+        return keras_hub.samplers.get(sampler)
     names = ["beam", "greedy", "random", "top_k", "top_p"]
     if sampler == "beam":
         return BeamSampler()
