@@ -131,7 +131,13 @@ class GPTCausalLM(keras.Model):
             `BeamSampler(return_all_beams=True)` they have a beam axis after the
             batch and `"scores"` `(batch, beams)` is added, best first.
         """
-        sampler = self.sampler if sampler is None else _get_sampler(sampler)
+        if sampler is None:
+            sampler = self.sampler
+        elif isinstance(sampler, str):  # one object per name, so one traced function
+            self._named_samplers = getattr(self, "_named_samplers", None) or {}
+            sampler = self._named_samplers.setdefault(sampler, _get_sampler(sampler))
+        else:
+            sampler = _get_sampler(sampler)
         prompts = _Prompts(inputs, self.backbone, max_length, stop_token_ids)
         generate = self._make_generate_function(sampler, prompts.stop_token_ids)
         outputs = generate(prompts.token_ids, prompts.padding_mask)
@@ -140,7 +146,7 @@ class GPTCausalLM(keras.Model):
 
     def _make_generate_function(self, sampler, stop_token_ids):
         """The generation step for this sampler, as a `tf.function` unless run eagerly."""
-        key = (id(sampler), stop_token_ids, self.run_eagerly)
+        key = (sampler, stop_token_ids, self.run_eagerly)
         if self._generate_key == key:
             return self._generate_function
 
