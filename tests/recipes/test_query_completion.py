@@ -204,6 +204,27 @@ def test_shipped_counts_are_mixed_into_the_network(trained):
     assert mixed.suggest("flights to bo") == ["boston"]
 
 
+def test_gpt_architecture_trains_exports_and_completes_on_device(tmp_path):
+    import keras
+
+    corpus = tmp_path / "queries.txt"
+    corpus.write_text("\n".join(QUERIES) + "\n")
+    config = qc.QueryCompletionConfig(**{**TINY.__dict__, "architecture": "gpt",
+                                         "num_layers": 1, "num_heads": 2, "epochs": 4})
+    out = tmp_path / "gpt"
+    qc.train([corpus], out, config, verbose=0, log=lambda *_: None, export_variants=["none"])
+    report = json.loads((out / "export" / "report.json").read_text())
+    assert {"prefill", "decode"} <= set(report["signatures"])
+    assert report["variants"]["float32"]["flex_ops"] == []
+    model = keras.saving.load_model(out / "model.keras")
+    completer = completion.QueryCompleter(out, variant="float32", ngram_weight=0.0)
+    ids = [1] + [completer.tokenizer.token_id(w) for w in ("flights", "to")]
+    logits = np.asarray(model(np.asarray([ids], "int32")))[0, -1]
+    expected = logits - np.log(np.sum(np.exp(logits - logits.max()))) - logits.max()
+    np.testing.assert_allclose(completer.next_word_logprobs(("flights", "to")), expected,
+                               atol=1e-4)
+
+
 def test_typo_tolerant_completion(trained):
     _, out, _ = trained
 
