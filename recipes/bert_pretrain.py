@@ -1,0 +1,226 @@
+"""BERT pretraining (masked LM + next-sentence prediction together) with `model.fit`.
+
+    nlpkit train bert-pretrain --corpus ../shared/data/text/reuters.txt \
+        ../shared/data/text/brown.txt --out runs/bert_pretrain [--size tiny --steps-per-epoch 500 ...]
+
+Text: each line of prose is split into sentences; a file whose lines mostly hold
+several sentences (Reuters: a story a line) has one document a line, any other
+file (Brown: a sentence a line) is one document per run of lines between blank
+lines. A WordPiece vocabulary is learnt on the first `vocabulary_lines` lines
+(keras-hub's `compute_word_piece_vocabulary`), the pairs of `next_sentence_pairs`
+(50% true next sentence, 50% random) are packed `[CLS] A [SEP] B [SEP]`, and each
+batch is masked afresh (15% of the tokens; 80% [MASK], 10% random, 10% kept).
+`pairs_held_out` pairs are kept out of training for the reported accuracies.
+
+DIR receives `vocabulary.txt` + `preprocessor.json` (what `BertPreprocessor.load`
+reads), `backbone.keras` (the encoder that `bert-finetune --pretrained DIR`
+starts from), `model.keras` (backbone + both heads), `config.json`, `logs/`
+(TensorBoard), `backup/` (rerun the same command to resume) and `metrics.json`
+(held-out MLM and NSP accuracy, sizes, seconds).
+"""
+
+import dataclasses
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+
+from keras_nlpkit.io_utils import TrainingError
+from keras_nlpkit.io_utils import UserInputError
+from keras_nlpkit.io_utils import atomic_write_json
+from keras_nlpkit.io_utils import read_text_files
+from keras_nlpkit.io_utils import training_callbacks
+
+
+@dataclasses.dataclass
+class BertPretrainConfig:
+    size: str = "tiny"  # BERT_SIZES: tiny (2 x 128) ... base (12 x 768)
+    vocabulary_size: int = 8000  # a small corpus fills few more WordPieces usefully
+    vocabulary_lines: int = 30000  # lines the vocabulary is learnt from (time: ~1 min)
+    sequence_length: int = 64  # two sentences of Reuters/Brown fit mostly
+    batch_size: int = 32
+    epochs: int = 5  # 2,500 steps: ~8 min on one shared core
+    steps_per_epoch: int = 500  # an "epoch" is a checkpoint interval, not a data pass
+    learning_rate: float = 1e-3  # peak; tiny BERT tolerates more than base's 1e-4
+    warmup_fraction: float = 0.1  # linear warm-up, then cosine decay to zero
+    weight_decay: float = 0.01
+    dropout: float = 0.1
+    max_pairs: int = 400000  # sentence pairs made from the corpus, at most
+    pairs_held_out: int = 2000  # for the reported MLM / NSP accuracy
+    seed: int = 1
+
+    def check(self):
+        from keras_nlpkit.models.bert.bert_backbone import BERT_SIZES
+
+        if self.size not in BERT_SIZES:
+            raise UserInputError(f"--size must be one of {sorted(BERT_SIZES)}. "
+                                 f"Received: {self.size!r}")
+        for name in ("vocabulary_size", "vocabulary_lines", "sequence_length", "batch_size",
+                     "epochs", "steps_per_epoch", "max_pairs", "pairs_held_out"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise UserInputError(f"--{name.replace('_', '-')} must be a positive integer. "
+                                     f"Received: {value!r}")
+        if self.sequence_length < 8:
+            raise UserInputError(f"--sequence-length must be at least 8. "
+                                 f"Received: {self.sequence_length}")
+        for name in ("learning_rate", "weight_decay", "warmup_fraction", "dropout"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value >= 0):
+                raise UserInputError(f"--{name.replace('_', '-')} must be a number >= 0. "
+                                     f"Received: {value!r}")
+
+
+def read_documents(texts):
+    """Documents (lists of sentences) from whole texts; see the module docstring."""
+    from keras_nlpkit.models.bert.bert_preprocessor import split_sentences
+
+    documents = []
+    for text in texts:
+        lines = text.splitlines()
+        split = [split_sentences(line) for line in lines]
+        counts = [len(s) for s in split if s]
+        if counts and np.median(counts) >= 2:  # a document a line
+            documents.extend(s for s in split if len(s) >= 2)
+            continue
+        current = []
+        for sentences in split:
+            if not sentences and current:
+                documents.append(current)
+                current = []
+            current.extend(sentences)
+        if current:
+            documents.append(current)
+    return [d for d in documents if len(d) >= 2]
+
+
+def pretraining_dataset(preprocessor, first, second, is_next, batch_size, seed, training):
+    """Batches of (inputs with mask_positions, {"mlm", "nsp"} targets, weights)."""
+    import tensorflow as tf
+
+    generator = preprocessor.mask_generator()
+    data = tf.data.Dataset.from_tensor_slices((first, second, is_next))
+    if training:
+        data = data.shuffle(min(len(first), 100_000), seed=seed).repeat()
+    data = data.batch(batch_size, drop_remainder=training)
+
+    def prepare(a, b, label):
+        features = preprocessor(a, b)
+        inputs, mask_ids, mask_weights = preprocessor.masked_lm_inputs(features, generator)
+        targets = {"mlm": mask_ids, "nsp": label}
+        weights = {"mlm": mask_weights, "nsp": tf.ones_like(label, tf.float32)}
+        return inputs, targets, weights
+
+    data = data.map(prepare, num_parallel_calls=1)
+    if not training:
+        data = data.cache()  # one fixed masking of the held-out pairs
+    return data.prefetch(2)
+
+
+def compile_pretrainer(model, config, total_steps):
+    import keras
+
+    warmup = max(1, int(config.warmup_fraction * total_steps))
+    schedule = keras.optimizers.schedules.CosineDecay(
+        0.0, decay_steps=max(1, total_steps - warmup), warmup_target=config.learning_rate,
+        warmup_steps=warmup,
+    )
+    optimizer = keras.optimizers.AdamW(schedule, weight_decay=config.weight_decay,
+                                       clipnorm=1.0)
+    optimizer.exclude_from_weight_decay(var_names=["gamma", "beta", "bias"])
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    model.compile(
+        optimizer,
+        loss={"mlm": loss, "nsp": loss},
+        weighted_metrics={"mlm": [keras.metrics.SparseCategoricalAccuracy("accuracy")],
+                          "nsp": [keras.metrics.SparseCategoricalAccuracy("accuracy")]},
+    )
+
+
+def train(corpus_files, out_dir, config=None, verbose=1, log=print):
+    """Learns a vocabulary, pretrains a BERT and writes it to `out_dir`; returns metrics."""
+    import keras
+
+    from keras_nlpkit.io_utils import save_model_atomically
+    from keras_nlpkit.models import BertBackbone
+    from keras_nlpkit.models import BertPreprocessor
+    from keras_nlpkit.models import BertPretrainer
+    from keras_nlpkit.models.bert.bert_preprocessor import next_sentence_pairs
+    from keras_nlpkit.models.bert.bert_preprocessor import train_word_piece_vocabulary
+
+    config = config or BertPretrainConfig()
+    config.check()
+    if not corpus_files:
+        raise UserInputError("--corpus: no files given. Received: []")
+    out_dir = Path(out_dir)
+    start = time.perf_counter()
+    texts = read_text_files(corpus_files, "--corpus")
+    documents = read_documents(texts)
+    if not documents:
+        raise UserInputError("--corpus: no document of two or more sentences. "
+                             f"Received: {list(map(str, corpus_files))}")
+    first, second, is_next = next_sentence_pairs(documents, seed=config.seed)
+    order = np.random.default_rng(config.seed).permutation(len(first))[: config.max_pairs]
+    if len(order) <= config.pairs_held_out:
+        raise UserInputError(f"--corpus: {len(order)} sentence pairs, not more than "
+                             f"--pairs-held-out {config.pairs_held_out}. "
+                             f"Received: {list(map(str, corpus_files))}")
+    first, second = np.asarray(first, object)[order], np.asarray(second, object)[order]
+    is_next = is_next[order]
+    held = config.pairs_held_out
+    log(f"{len(documents):,} documents, {len(first):,} sentence pairs "
+        f"({held:,} held out), {is_next.mean():.1%} true next sentences")
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if (out_dir / "vocabulary.txt").is_file():  # resuming: the vocabulary the weights know
+        preprocessor = BertPreprocessor.load(out_dir)
+    else:
+        lines = [line for text in texts for line in text.splitlines() if line.strip()]
+        lines = [lines[i] for i in np.random.default_rng(config.seed).permutation(len(lines))]
+        vocabulary = train_word_piece_vocabulary(lines[: config.vocabulary_lines],
+                                                 config.vocabulary_size)
+        preprocessor = BertPreprocessor(vocabulary, config.sequence_length)
+        preprocessor.save(out_dir)
+    atomic_write_json(out_dir / "config.json", dataclasses.asdict(config))
+    vocabulary_seconds = time.perf_counter() - start
+    log(f"WordPiece vocabulary: {preprocessor.vocabulary_size:,} tokens "
+        f"({vocabulary_seconds:.0f} s so far)")
+
+    keras.utils.set_random_seed(config.seed)
+    train_data = pretraining_dataset(preprocessor, first[held:], second[held:], is_next[held:],
+                                     config.batch_size, config.seed, training=True)
+    dev_data = pretraining_dataset(preprocessor, first[:held], second[:held], is_next[:held],
+                                   config.batch_size, config.seed, training=False)
+    backbone = BertBackbone.from_size(config.size, preprocessor.vocabulary_size,
+                                      max_sequence_length=config.sequence_length,
+                                      dropout=config.dropout)
+    model = BertPretrainer(backbone)
+    compile_pretrainer(model, config, config.epochs * config.steps_per_epoch)
+    fit_start = time.perf_counter()
+    history = model.fit(train_data, epochs=config.epochs, steps_per_epoch=config.steps_per_epoch,
+                        callbacks=training_callbacks(out_dir), verbose=verbose,
+                        shuffle=False)  # the stream shuffles itself
+    fit_seconds = time.perf_counter() - fit_start
+    losses = history.history.get("loss", [])
+    if any(not math.isfinite(v) for v in losses):
+        raise TrainingError(f"Training stopped at epoch {len(losses)}: the loss became NaN. "
+                            f"Lower --learning-rate (now {config.learning_rate}) and rerun.")
+    scores = model.evaluate(dev_data, return_dict=True, verbose=0)
+    save_model_atomically(backbone, out_dir / "backbone.keras")
+    save_model_atomically(model, out_dir / "model.keras")
+    metrics = {
+        "held_out_pairs": held,
+        "mlm_accuracy": round(float(scores["mlm_accuracy"]), 4),
+        "nsp_accuracy": round(float(scores["nsp_accuracy"]), 4),
+        "held_out_loss": round(float(scores["loss"]), 4),
+        "train_pairs": len(first) - held,
+        "documents": len(documents),
+        "vocabulary_size": preprocessor.vocabulary_size,
+        "parameters": backbone.count_params(),
+        "steps": len(losses) * config.steps_per_epoch,
+        "seconds": {"vocabulary": round(vocabulary_seconds, 1), "training": round(fit_seconds, 1),
+                    "total": round(time.perf_counter() - start, 1)},
+    }
+    atomic_write_json(out_dir / "metrics.json", metrics)
+    return metrics
