@@ -73,6 +73,12 @@ def test_from_keras_hub_refuses_other_architectures(tmp_path):
     gpt2.save_to_preset(str(tmp_path / "gpt2"))
     with pytest.raises(ValueError, match=r"model_or_preset_dir=.*gpt2.*GPT2Backbone"):
         BertBackbone.from_keras_hub(tmp_path / "gpt2")
+    distil = keras_hub.models.DistilBertBackbone(vocabulary_size=50, num_layers=1, num_heads=2,
+                                                 hidden_dim=8, intermediate_dim=16,
+                                                 max_sequence_length=8)
+    distil.save_to_preset(str(tmp_path / "distil"))
+    with pytest.raises(ValueError, match=r"a keras_hub>DistilBertBackbone preset"):
+        BertBackbone.from_keras_hub(tmp_path / "distil")
     with pytest.raises(ValueError, match=r"model_or_preset_dir=.*nowhere"):
         BertBackbone.from_keras_hub(tmp_path / "nowhere")
 

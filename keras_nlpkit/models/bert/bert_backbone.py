@@ -338,7 +338,7 @@ def _load_keras_hub_bert(model_or_preset_dir):
 
         config = json.loads((path / "config.json").read_text())
         registered = str(config.get("registered_name") or config.get("class_name"))
-        if not registered.endswith("BertBackbone"):
+        if registered.split(">")[-1] != "BertBackbone":  # not DistilBert, RoBERTa, ...
             raise ValueError(
                 "`model_or_preset_dir` must hold a keras-hub BertBackbone preset. "
                 f"Received: model_or_preset_dir={str(path)!r}, a {registered} preset"

@@ -124,9 +124,11 @@ class BertPreprocessor:
 
     vocabulary = keras_nlpkit.models.bert.bert_preprocessor.SPECIAL_TOKENS + [
         "the", "cat", "sat", "on", "mat", "it", "slept", "."]
-    preprocessor = keras_nlpkit.models.BertPreprocessor(vocabulary, sequence_length=12)
-    x = preprocessor(["the cat sat on the mat ."], ["it slept ."])
-    # token_ids [[1, 5, 6, 7, 8, 5, 9, 12, 2, 10, 11, 12, 2]...] cut to 12, segment_ids 0/1
+    preprocessor = keras_nlpkit.models.BertPreprocessor(vocabulary, sequence_length=16)
+    x = preprocessor(["The cat sat on the mat."], ["It slept."])
+    # token_ids    [[1, 5, 6, 7, 8, 5, 9, 12, 2, 10, 11, 12, 2, 0, 0, 0]]
+    # segment_ids  [[0, 0, 0, 0, 0, 0, 0, 0,  0, 1,  1,  1,  1, 0, 0, 0]]
+    # padding_mask [[1, 1, 1, 1, 1, 1, 1, 1,  1, 1,  1,  1,  1, 0, 0, 0]]
     ```
 
     References:
