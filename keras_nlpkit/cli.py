@@ -10,7 +10,11 @@
     nlpkit correct --model DIR [--k 5] word [word ...]
     nlpkit train glove --corpus FILE [FILE ...] --out DIR [--dim 100 --window 10 --memory GB ...]
     nlpkit evaluate glove --vectors FILE [--analogies FILE] [--similarity FILE ...]
-    nlpkit generate --model DIR [--length N] [--temperature T] PROMPT
+    nlpkit train bert-pretrain --corpus FILE [FILE ...] --out DIR [--size tiny --epochs N ...]
+    nlpkit train bert-finetune --task sst2|trec_qc --data PATH --out DIR [--pretrained DIR ...]
+    nlpkit train gpt-pretrain --corpus FILE [FILE ...] --out DIR [--eval-text FILE ...]
+    nlpkit generate --model DIR [--length N] [--temperature T]
+                    [--sampler greedy|beam|top_k|top_p|random --top-k K --top-p P --num-beams B] PROMPT
     nlpkit export MODEL --out DIR [--quantize none,float16,dynamic,int8]
                   [--representative-data FILE] [--tokenizer FILE] [--allow-flex]
 
@@ -90,6 +94,36 @@ def _parser():
     glove.add_argument("--out", required=True, help="output folder (rerun to resume)")
     _add_config_arguments(glove, GloVeConfig)
 
+    from keras_nlpkit.recipes.bert_pretrain import BertPretrainConfig
+
+    bert_pretrain = recipes.add_parser(
+        "bert-pretrain", help="BERT masked LM + next-sentence prediction on raw text")
+    bert_pretrain.add_argument("--corpus", nargs="+", required=True, help="UTF-8 text files")
+    bert_pretrain.add_argument("--out", required=True, help="output folder (rerun to resume)")
+    _add_config_arguments(bert_pretrain, BertPretrainConfig)
+    from keras_nlpkit.recipes.bert_finetune import TASKS
+    from keras_nlpkit.recipes.bert_finetune import BertFinetuneConfig
+
+    bert_finetune = recipes.add_parser(
+        "bert-finetune", help="BERT sentence classifier (SST-2, TREC QC) vs bag of embeddings")
+    bert_finetune.add_argument("--task", choices=TASKS, required=True)
+    bert_finetune.add_argument("--data", required=True,
+                               help="sst2: folder with train.tsv, dev.tsv; trec_qc: train.txt")
+    bert_finetune.add_argument("--out", required=True, help="output folder (rerun to resume)")
+    bert_finetune.add_argument("--pretrained", default=None,
+                               help="a `train bert-pretrain` folder (default: random init)")
+    bert_finetune.add_argument("--vocabulary", default=None,
+                               help="vocabulary file instead of the pretrained folder's")
+    _add_config_arguments(bert_finetune, BertFinetuneConfig)
+
+    from keras_nlpkit.recipes.gpt_pretrain import GPTPretrainConfig
+
+    gpt_pretrain = recipes.add_parser(
+        "gpt-pretrain", help="GPT on WordPiece text; word perplexity on --eval-text")
+    gpt_pretrain.add_argument("--corpus", nargs="+", required=True, help="UTF-8 text files")
+    gpt_pretrain.add_argument("--out", required=True, help="output folder (rerun to resume)")
+    _add_config_arguments(gpt_pretrain, GPTPretrainConfig)
+
     evaluate = commands.add_parser(
         "evaluate", help="METRICS.md figures of an exported model, as one JSON object"
     )
@@ -140,10 +174,18 @@ def _parser():
                           help="a spelling model folder, for typo-tolerant completion")
     complete.add_argument("prefix", nargs="+", help="what the user typed (quote it)")
 
-    generate = commands.add_parser("generate", help="continue a prompt with a char LM")
+    generate = commands.add_parser(
+        "generate", help="continue a prompt with a char LM or a GPT (gpt-pretrain)")
     generate.add_argument("--model", required=True, help="a folder written by train")
-    generate.add_argument("--length", type=_positive_int, default=80)
+    generate.add_argument("--length", type=_positive_int, default=80,
+                          help="new characters (char LM) or subword tokens (GPT)")
     generate.add_argument("--temperature", type=float, default=0.0)
+    generate.add_argument("--sampler", default=None,
+                          choices=["greedy", "beam", "top_k", "top_p", "random"],
+                          help="GPT only (default: greedy, or random with --temperature)")
+    generate.add_argument("--top-k", type=_positive_int, default=10)
+    generate.add_argument("--top-p", type=float, default=0.9)
+    generate.add_argument("--num-beams", type=_positive_int, default=4)
     generate.add_argument("prompt")
 
     export = commands.add_parser(
@@ -222,6 +264,32 @@ def _corrector(model_dir):
     return SpellingCorrector(model_dir)
 
 
+def _is_gpt_folder(path):
+    from keras_nlpkit.recipes.gpt_pretrain import is_model_dir
+
+    return is_model_dir(path)
+
+
+def _gpt_sampler(args):
+    """The keras-hub (or our beam) sampler that `nlpkit generate`'s flags ask for."""
+    import keras_hub
+
+    from keras_nlpkit.io_utils import UserInputError
+    from keras_nlpkit.models.gpt import BeamSampler
+
+    name = args.sampler or ("random" if args.temperature > 0 else "greedy")
+    temperature = args.temperature if args.temperature > 0 else 1.0
+    if name in ("top_p",) and not 0 < args.top_p <= 1:
+        raise UserInputError(f"--top-p must be in (0, 1]. Received: {args.top_p}")
+    return {
+        "greedy": lambda: keras_hub.samplers.GreedySampler(),
+        "beam": lambda: BeamSampler(num_beams=args.num_beams),
+        "top_k": lambda: keras_hub.samplers.TopKSampler(k=args.top_k, temperature=temperature),
+        "top_p": lambda: keras_hub.samplers.TopPSampler(p=args.top_p, temperature=temperature),
+        "random": lambda: keras_hub.samplers.RandomSampler(temperature=temperature),
+    }[name]()
+
+
 def main(argv=None):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     parser = _parser()
@@ -267,10 +335,35 @@ def main(argv=None):
             else:
                 result = glove.evaluate(args.vectors, args.analogies, args.similarity)
             print(json.dumps(result, indent=2, sort_keys=True))
+        elif args.command == "train" and args.recipe == "bert-pretrain":
+            from keras_nlpkit.recipes import bert_pretrain
+
+            config = _config(bert_pretrain.BertPretrainConfig, args)
+            print(json.dumps(bert_pretrain.train(args.corpus, args.out, config, verbose=2),
+                             indent=2, sort_keys=True))
+        elif args.command == "train" and args.recipe == "bert-finetune":
+            from keras_nlpkit.recipes import bert_finetune
+
+            config = _config(bert_finetune.BertFinetuneConfig, args)
+            print(json.dumps(bert_finetune.train(
+                args.task, args.data, args.out, config, pretrained=args.pretrained,
+                vocabulary=args.vocabulary), indent=2, sort_keys=True))
         elif args.command == "correct" or getattr(args, "recipe", None) == "spelling":
             _spelling(args)
         elif args.command == "export":
             _export(args)
+        elif args.command == "train" and args.recipe == "gpt-pretrain":
+            from keras_nlpkit.recipes import gpt_pretrain
+
+            config = _config(gpt_pretrain.GPTPretrainConfig, args)
+            print(json.dumps(gpt_pretrain.train(args.corpus, args.out, config, verbose=2),
+                             indent=2, sort_keys=True))
+        elif args.command == "generate" and _is_gpt_folder(args.model):
+            from keras_nlpkit.recipes import gpt_pretrain
+
+            generator = gpt_pretrain.load(args.model)
+            print(args.prompt + " " + generator.generate(
+                args.prompt, length=args.length, sampler=_gpt_sampler(args)))
         elif args.command == "generate":
             generator = char_lm.load(args.model)
             print(args.prompt + generator.generate(
