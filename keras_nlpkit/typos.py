@@ -1,7 +1,11 @@
 """Synthetic typing errors: the kinds people make on a keyboard, one per call.
 
-Used to make spelling-correction training pairs from a word list and to inject
-typos into queries when measuring typo-tolerant completion. Pure Python + NumPy.
+Injects the typos into queries when measuring typo-tolerant completion
+(`recipes/query_completion.py::inject_typos`). The spelling recipe makes its training
+pairs with its own generator (`spelling_correction.corrupt`: other keyboard geometry,
+other phonetic swaps, a vowel-swap kind): kept apart on purpose, so the typo-tolerant
+figure is not measured on the very error distribution the corrector was trained on.
+Pure Python + NumPy.
 """
 
 # QWERTY neighbours (same row and the rows above and below).
