@@ -5,6 +5,9 @@ from keras_nlpkit.api_export import nlpkit_export
 from keras_nlpkit.checks import check_positive_int
 from keras_nlpkit.layers import TokenAndPositionEmbedding
 from keras_nlpkit.layers import TransformerEncoderBlock
+from keras_nlpkit.models.backbone import Backbone
+from keras_nlpkit.models.keras_hub_interop import arguments_of
+from keras_nlpkit.models.keras_hub_interop import load_keras_hub_backbone
 
 # Configurations of the BERT family (Turc et al., 2019, and Devlin et al., 2019):
 # num_layers, hidden_dim, num_heads; the FFN is 4x the hidden size.
@@ -42,7 +45,7 @@ def _concrete(value):
 
 
 @nlpkit_export("keras_nlpkit.models.BertBackbone")
-class BertBackbone(keras.Model):
+class BertBackbone(Backbone):
     """BERT encoder: the hidden states of a token sequence and a pooled [CLS] vector.
 
     Token + segment + learned position embeddings, summed and layer-normed,
@@ -94,6 +97,19 @@ class BertBackbone(keras.Model):
         - [Devlin et al., 2019](https://arxiv.org/abs/1810.04805)
         - [Turc et al., 2019](https://arxiv.org/abs/1908.08962) (the small sizes)
     """
+
+    # The constructor arguments, saved by `get_config`; keras-hub's BertBackbone
+    # takes the same ones, so they also carry the configuration across.
+    config_arguments = (
+        "vocabulary_size",
+        "num_layers",
+        "num_heads",
+        "hidden_dim",
+        "intermediate_dim",
+        "dropout",
+        "max_sequence_length",
+        "num_segments",
+    )
 
     def __init__(
         self,
@@ -246,17 +262,10 @@ class BertBackbone(keras.Model):
             A `BertBackbone` whose outputs equal the keras-hub model's on the same
             inputs (float32 round-off).
         """
-        hub = _load_keras_hub_bert(model_or_preset_dir)
-        backbone = cls(
-            vocabulary_size=hub.vocabulary_size,
-            num_layers=hub.num_layers,
-            num_heads=hub.num_heads,
-            hidden_dim=hub.hidden_dim,
-            intermediate_dim=hub.intermediate_dim,
-            dropout=hub.dropout,
-            max_sequence_length=hub.max_sequence_length,
-            num_segments=hub.num_segments,
-        )
+        import keras_hub
+
+        hub = load_keras_hub_backbone(model_or_preset_dir, keras_hub.models.BertBackbone)
+        backbone = cls(**arguments_of(hub, cls.config_arguments))
         for ours, theirs in _layer_pairs(backbone, hub):
             ours.set_weights(theirs.get_weights())
         return backbone
@@ -265,37 +274,10 @@ class BertBackbone(keras.Model):
         """A keras-hub `BertBackbone` with this backbone's configuration and weights."""
         import keras_hub
 
-        hub = keras_hub.models.BertBackbone(
-            vocabulary_size=self.vocabulary_size,
-            num_layers=self.num_layers,
-            num_heads=self.num_heads,
-            hidden_dim=self.hidden_dim,
-            intermediate_dim=self.intermediate_dim,
-            dropout=self.dropout,
-            max_sequence_length=self.max_sequence_length,
-            num_segments=self.num_segments,
-        )
+        hub = keras_hub.models.BertBackbone(**arguments_of(self, self.config_arguments))
         for ours, theirs in _layer_pairs(self, hub):
             theirs.set_weights(ours.get_weights())
         return hub
-
-    def get_config(self):
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "vocabulary_size": self.vocabulary_size,
-            "num_layers": self.num_layers,
-            "num_heads": self.num_heads,
-            "hidden_dim": self.hidden_dim,
-            "intermediate_dim": self.intermediate_dim,
-            "dropout": self.dropout,
-            "max_sequence_length": self.max_sequence_length,
-            "num_segments": self.num_segments,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
 
 
 def serving_signatures(model):
@@ -317,43 +299,6 @@ def serving_signatures(model):
         return outputs if isinstance(outputs, dict) else {"logits": outputs}
 
     return [Signature("serving_default", serve, specs)]
-
-
-def _load_keras_hub_bert(model_or_preset_dir):
-    """A keras-hub `BertBackbone` from an object or a local preset directory."""
-    import keras_hub
-
-    model = model_or_preset_dir
-    if isinstance(model, (str, bytes)) or hasattr(model, "__fspath__"):
-        from pathlib import Path
-
-        path = Path(model)
-        if not (path / "config.json").is_file():
-            raise ValueError(
-                "`model_or_preset_dir` must be a keras-hub BertBackbone or a local preset "
-                "directory (with config.json) written by save_to_preset. "
-                f"Received: model_or_preset_dir={str(path)!r}"
-            )
-        import json
-
-        config = json.loads((path / "config.json").read_text())
-        registered = str(config.get("registered_name") or config.get("class_name"))
-        if registered.split(">")[-1] != "BertBackbone":  # not DistilBert, RoBERTa, ...
-            raise ValueError(
-                "`model_or_preset_dir` must hold a keras-hub BertBackbone preset. "
-                f"Received: model_or_preset_dir={str(path)!r}, a {registered} preset"
-            )
-        model = keras_hub.models.BertBackbone.from_preset(str(path))
-    if not isinstance(model, keras_hub.models.BertBackbone) and isinstance(
-        getattr(model, "backbone", None), keras_hub.models.BertBackbone
-    ):
-        model = model.backbone  # a keras-hub BERT task, e.g. BertTextClassifier
-    if not isinstance(model, keras_hub.models.BertBackbone):
-        raise ValueError(
-            "`model_or_preset_dir` must be a keras-hub BertBackbone (or a preset "
-            f"directory of one). Received: model_or_preset_dir={type(model).__name__}"
-        )
-    return model
 
 
 def _layer_pairs(ours, hub):

@@ -1,3 +1,4 @@
+import os
 import warnings
 from pathlib import Path
 
@@ -7,6 +8,10 @@ from keras_nlpkit.api_export import nlpkit_export
 from keras_nlpkit.checks import check_positive_int
 from keras_nlpkit.layers import TokenAndPositionEmbedding
 from keras_nlpkit.layers import TransformerDecoderBlock
+from keras_nlpkit.models.backbone import Backbone
+from keras_nlpkit.models.keras_hub_interop import arguments_of
+from keras_nlpkit.models.keras_hub_interop import is_preset_dir
+from keras_nlpkit.models.keras_hub_interop import load_keras_hub_backbone
 
 
 @keras.saving.register_keras_serializable(package="keras_nlpkit")
@@ -19,9 +24,20 @@ def gelu_approximate(x):
 # Both export to TFLite's builtin GELU (exact, or with its `approximate` flag).
 ACTIVATIONS = {"gelu": "gelu", "gelu_approximate": gelu_approximate}
 
+# The constructor arguments keras-hub's GPT2Backbone shares with ours.
+KERAS_HUB_ARGUMENTS = (
+    "vocabulary_size",
+    "num_layers",
+    "num_heads",
+    "hidden_dim",
+    "intermediate_dim",
+    "dropout",
+    "max_sequence_length",
+)
+
 
 @nlpkit_export("keras_nlpkit.models.GPTBackbone")
-class GPTBackbone(keras.Model):
+class GPTBackbone(Backbone):
     """GPT-2-style decoder-only Transformer: the hidden states of a token sequence.
 
     Token + learned position embeddings (+ dropout), `num_layers` pre-norm causal
@@ -65,6 +81,9 @@ class GPTBackbone(keras.Model):
     References:
         - [Radford et al., 2019](https://cdn.openai.com/better-language-models/language_models_are_unsupervised_multitask_learners.pdf)
     """
+
+    # The constructor arguments, saved by `get_config`.
+    config_arguments = KERAS_HUB_ARGUMENTS + ("layer_norm_epsilon", "activation")
 
     def __init__(
         self,
@@ -141,25 +160,6 @@ class GPTBackbone(keras.Model):
         self.layer_norm_epsilon = layer_norm_epsilon
         self.activation = activation
 
-    def get_config(self):
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "vocabulary_size": self.vocabulary_size,
-            "num_layers": self.num_layers,
-            "num_heads": self.num_heads,
-            "hidden_dim": self.hidden_dim,
-            "intermediate_dim": self.intermediate_dim,
-            "dropout": self.dropout,
-            "max_sequence_length": self.max_sequence_length,
-            "layer_norm_epsilon": self.layer_norm_epsilon,
-            "activation": self.activation,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
     # === keras-hub interop ===
     @classmethod
     def from_keras_hub(cls, model_or_preset_dir, **kwargs):
@@ -190,15 +190,13 @@ class GPTBackbone(keras.Model):
         back = ours.to_keras_hub()                 # a GPT2Backbone again
         ```
         """
-        hub = _keras_hub_gpt2_backbone(model_or_preset_dir)
+        import keras_hub
+
+        hub = load_keras_hub_backbone(model_or_preset_dir, keras_hub.models.GPT2Backbone)
+        if is_preset_dir(model_or_preset_dir):
+            _check_preset_tokenizer(model_or_preset_dir, hub)
         backbone = cls(
-            vocabulary_size=hub.vocabulary_size,
-            num_layers=hub.num_layers,
-            num_heads=hub.num_heads,
-            hidden_dim=hub.hidden_dim,
-            intermediate_dim=hub.intermediate_dim,
-            dropout=hub.dropout,
-            max_sequence_length=hub.max_sequence_length,
+            **arguments_of(hub, KERAS_HUB_ARGUMENTS),
             layer_norm_epsilon=hub.layer_norm.epsilon,
             activation="gelu_approximate",
             **kwargs,
@@ -238,50 +236,21 @@ class GPTBackbone(keras.Model):
                 raise ValueError(message + " Pass strict=False to copy the weights anyway.")
             warnings.warn(message + " The copy's outputs will differ.", stacklevel=2)
         hub = keras_hub.models.GPT2Backbone(
-            vocabulary_size=self.vocabulary_size,
-            num_layers=self.num_layers,
-            num_heads=self.num_heads,
-            hidden_dim=self.hidden_dim,
-            intermediate_dim=self.intermediate_dim,
-            dropout=self.dropout,
-            max_sequence_length=self.max_sequence_length,
-            dtype=self.dtype_policy.name,
+            **arguments_of(self, KERAS_HUB_ARGUMENTS), dtype=self.dtype_policy.name
         )
         _copy_gpt2_weights(source=self, target=hub, to_keras_hub=True)
         return hub
 
 
-def _keras_hub_gpt2_backbone(model_or_preset_dir):
-    """The `GPT2Backbone` that `from_keras_hub` was given, or a clear `ValueError`."""
+def _check_preset_tokenizer(preset_dir, hub):
+    """A preset folder's tokenizer, when it has one, must fit the backbone's vocabulary."""
     import keras_hub
 
-    argument = "model_or_preset_dir"
-    source = model_or_preset_dir
-    if isinstance(source, (str, Path)):
-        path = Path(source)
-        if not (path / "config.json").is_file():
-            raise ValueError(
-                f"`{argument}` must be a keras-hub model or a preset folder written by "
-                f"`save_to_preset` (with a config.json). Received: {argument}={str(path)!r}"
-            )
-        source = keras_hub.models.Backbone.from_preset(str(path))
-        if (path / "tokenizer.json").is_file() and isinstance(
-            source, keras_hub.models.GPT2Backbone
-        ):
-            tokenizer = keras_hub.tokenizers.Tokenizer.from_preset(str(path))
-            check_vocabulary_match(source.vocabulary_size, tokenizer.vocabulary_size(),
-                                   what=f"the preset {str(path)!r}")
-    if isinstance(source, keras_hub.models.GPT2CausalLM):
-        source = source.backbone
-    if not isinstance(source, keras_hub.models.GPT2Backbone):
-        received = type(source).__name__
-        if isinstance(model_or_preset_dir, (str, Path)):
-            received += f" (from the preset {str(model_or_preset_dir)!r})"
-        raise ValueError(
-            f"`{argument}` must be a keras-hub GPT2Backbone or GPT2CausalLM (or a preset "
-            f"folder of one). Received: {argument}={received}"
-        )
-    return source
+    path = Path(os.fsdecode(preset_dir))
+    if (path / "tokenizer.json").is_file():
+        tokenizer = keras_hub.tokenizers.Tokenizer.from_preset(str(path))
+        check_vocabulary_match(hub.vocabulary_size, tokenizer.vocabulary_size(),
+                               what=f"the preset {str(path)!r}")
 
 
 def check_vocabulary_match(model_vocabulary_size, tokenizer_vocabulary_size, what):
