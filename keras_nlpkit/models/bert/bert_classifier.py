@@ -1,15 +1,13 @@
 import keras
 
 from keras_nlpkit.api_export import nlpkit_export
-from keras_nlpkit.checks import check_positive_int
-from keras_nlpkit.checks import check_rate
-from keras_nlpkit.models.bert.bert_backbone import bert_kernel_initializer
 from keras_nlpkit.models.bert.bert_backbone import serving_signatures
-from keras_nlpkit.models.bert.bert_pretrainer import _deserialize_backbone
+from keras_nlpkit.models.bert.bert_task import BertTask
+from keras_nlpkit.models.bert.bert_task import classification_head
 
 
 @nlpkit_export("keras_nlpkit.models.BertClassifier")
-class BertClassifier(keras.Model):
+class BertClassifier(BertTask):
     """Sentence or sentence-pair classification from BERT's pooled [CLS] vector.
 
     `Dropout → Dense(num_classes)` on the backbone's `pooled_output`. One sentence
@@ -42,17 +40,13 @@ class BertClassifier(keras.Model):
         - [Devlin et al., 2019](https://arxiv.org/abs/1810.04805)
     """
 
+    config_arguments = ("num_classes", "dropout")
+
     def __init__(self, backbone, num_classes, dropout=0.1, activation=None, **kwargs):
-        check_positive_int("num_classes", num_classes)
-        check_rate("dropout", dropout)
         # === Layers ===
         self.backbone = backbone
-        self.output_dropout = keras.layers.Dropout(dropout, name="output_dropout")
-        self.output_dense = keras.layers.Dense(
-            num_classes,
-            activation=activation,
-            kernel_initializer=bert_kernel_initializer(),
-            name="logits",
+        self.output_dropout, self.output_dense = classification_head(
+            num_classes, dropout, activation
         )
 
         # === Functional model ===
@@ -71,17 +65,6 @@ class BertClassifier(keras.Model):
         return serving_signatures(self)
 
     def get_config(self):
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "backbone": keras.saving.serialize_keras_object(self.backbone),
-            "num_classes": self.num_classes,
-            "dropout": self.dropout,
-            "activation": keras.activations.serialize(self.activation),
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["backbone"] = _deserialize_backbone(config["backbone"])
-        return cls(**config)
+        config = super().get_config()
+        config["activation"] = keras.activations.serialize(self.activation)
+        return config

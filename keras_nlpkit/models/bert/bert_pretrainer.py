@@ -1,13 +1,13 @@
 import keras
 
 from keras_nlpkit.api_export import nlpkit_export
-from keras_nlpkit.models.bert.bert_backbone import BertBackbone
 from keras_nlpkit.models.bert.bert_backbone import bert_kernel_initializer
 from keras_nlpkit.models.bert.bert_masked_lm_head import BertMaskedLMHead
+from keras_nlpkit.models.bert.bert_task import BertTask
 
 
 @nlpkit_export("keras_nlpkit.models.BertPretrainer")
-class BertPretrainer(keras.Model):
+class BertPretrainer(BertTask):
     """BERT pretraining: masked-LM and next-sentence prediction on one backbone.
 
     Masked LM: vocabulary logits at `mask_positions` from the final hidden
@@ -60,22 +60,3 @@ class BertPretrainer(keras.Model):
         mlm = self.masked_lm_head(outputs["sequence_output"], inputs["mask_positions"])
         nsp = self.next_sentence_head(outputs["pooled_output"])
         super().__init__(inputs=inputs, outputs={"mlm": mlm, "nsp": nsp}, **kwargs)
-
-    def get_config(self):
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "backbone": keras.saving.serialize_keras_object(self.backbone),
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["backbone"] = _deserialize_backbone(config["backbone"])
-        return cls(**config)
-
-
-def _deserialize_backbone(config):
-    return keras.saving.deserialize_keras_object(
-        config, custom_objects={"BertBackbone": BertBackbone}
-    )

@@ -5,7 +5,7 @@ from keras import ops
 from keras_nlpkit.api_export import nlpkit_export
 from keras_nlpkit.models.bert.bert_backbone import bert_kernel_initializer
 from keras_nlpkit.models.bert.bert_backbone import serving_signatures
-from keras_nlpkit.models.bert.bert_pretrainer import _deserialize_backbone
+from keras_nlpkit.models.bert.bert_task import BertTask
 
 # Logit given to positions outside the passage: exp() of it is exactly 0 in float32.
 OUTSIDE_PASSAGE = -1e9
@@ -57,7 +57,7 @@ class BertSpanLogits(keras.layers.Layer):
 
 
 @nlpkit_export("keras_nlpkit.models.BertQuestionAnswerer")
-class BertQuestionAnswerer(keras.Model):
+class BertQuestionAnswerer(BertTask):
     """Span question answering: the answer's start and end in the passage.
 
     Pack `[CLS] question [SEP] passage [SEP]`; a start vector `s` and an end
@@ -119,16 +119,3 @@ class BertQuestionAnswerer(keras.Model):
     def export_signatures(self):
         """`serving_default` for `keras_nlpkit.export`: the three named inputs at batch 1."""
         return serving_signatures(self)
-
-    def get_config(self):
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "backbone": keras.saving.serialize_keras_object(self.backbone),
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["backbone"] = _deserialize_backbone(config["backbone"])
-        return cls(**config)

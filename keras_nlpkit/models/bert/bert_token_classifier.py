@@ -1,15 +1,11 @@
-import keras
-
 from keras_nlpkit.api_export import nlpkit_export
-from keras_nlpkit.checks import check_positive_int
-from keras_nlpkit.checks import check_rate
-from keras_nlpkit.models.bert.bert_backbone import bert_kernel_initializer
 from keras_nlpkit.models.bert.bert_backbone import serving_signatures
-from keras_nlpkit.models.bert.bert_pretrainer import _deserialize_backbone
+from keras_nlpkit.models.bert.bert_task import BertTask
+from keras_nlpkit.models.bert.bert_task import classification_head
 
 
 @nlpkit_export("keras_nlpkit.models.BertTokenClassifier")
-class BertTokenClassifier(keras.Model):
+class BertTokenClassifier(BertTask):
     """Token classification (e.g. named entities): one label per token.
 
     `Dropout → Dense(num_classes)` on every final hidden vector. The output has a
@@ -42,15 +38,12 @@ class BertTokenClassifier(keras.Model):
         - [Devlin et al., 2019](https://arxiv.org/abs/1810.04805), section 4.3
     """
 
+    config_arguments = ("num_classes", "dropout")
+
     def __init__(self, backbone, num_classes, dropout=0.1, **kwargs):
-        check_positive_int("num_classes", num_classes)
-        check_rate("dropout", dropout)
         # === Layers ===
         self.backbone = backbone
-        self.output_dropout = keras.layers.Dropout(dropout, name="output_dropout")
-        self.output_dense = keras.layers.Dense(
-            num_classes, kernel_initializer=bert_kernel_initializer(), name="logits"
-        )
+        self.output_dropout, self.output_dense = classification_head(num_classes, dropout)
 
         # === Functional model ===
         inputs = dict(backbone.input)
@@ -65,18 +58,3 @@ class BertTokenClassifier(keras.Model):
     def export_signatures(self):
         """`serving_default` for `keras_nlpkit.export`: the three named inputs at batch 1."""
         return serving_signatures(self)
-
-    def get_config(self):
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "backbone": keras.saving.serialize_keras_object(self.backbone),
-            "num_classes": self.num_classes,
-            "dropout": self.dropout,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["backbone"] = _deserialize_backbone(config["backbone"])
-        return cls(**config)
