@@ -27,6 +27,7 @@ import platform
 import statistics
 import sys
 import time
+from pathlib import Path
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -36,6 +37,9 @@ import keras_hub  # noqa: E402
 import numpy as np  # noqa: E402
 
 import keras_nlpkit.models as our_models  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from throughput import compare  # noqa: E402
 
 
 def _trainable(backbone, output_key=None):
@@ -85,32 +89,9 @@ if hasattr(our_models, "BertBackbone"):
     PAIRS["bert"] = bert_pair
 
 
-def _time_steps(model, x, y, steps):
-    times = []
-    for _ in range(steps):
-        start = time.perf_counter()
-        model.train_on_batch(x, y)
-        times.append(time.perf_counter() - start)
-    return times
-
-
 def compare_training(name, ours, peer, x, tokens, args):
     y = np.zeros((args.batch, args.sequence, args.hidden), "float32")
-    for model in (ours, peer):
-        _time_steps(model, x, y, args.warmup)  # tracing, caches
-    timings = {"ours": [], "peer": []}
-    for _ in range(args.rounds):
-        timings["ours"] += _time_steps(ours, x, y, args.steps)
-        timings["peer"] += _time_steps(peer, x, y, args.steps)
-    result = {"pair": name}
-    for who, times in timings.items():
-        median = statistics.median(times)
-        result[f"{who}_ms_per_step"] = round(1000 * median, 2)
-        result[f"{who}_tokens_per_s"] = round(tokens / median)
-    result["ratio"] = round(result["ours_tokens_per_s"] / result["peer_tokens_per_s"], 3)
-    print(f"{name:40s} ours {result['ours_tokens_per_s']:>8,} tok/s   peer "
-          f"{result['peer_tokens_per_s']:>8,} tok/s   ratio {result['ratio']:.3f}", flush=True)
-    return result
+    return compare(name, ours, peer, x, y, tokens, args.steps, args.rounds, args.warmup)
 
 
 def compare_generation(args, rng):

@@ -16,9 +16,8 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import sys
-import time
+from pathlib import Path
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -30,43 +29,15 @@ import numpy as np  # noqa: E402
 from keras_nlpkit.layers import LSTM  # noqa: E402
 from keras_nlpkit.layers import TransformerEncoderBlock  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from throughput import compare  # noqa: E402
+
 
 def _model(layer, input_shape, jit, dtype):
     inputs = keras.Input(input_shape)
     model = keras.Model(inputs, layer(inputs))
     model.compile(optimizer=keras.optimizers.SGD(1e-3), loss="mse", jit_compile=jit)
     return model
-
-
-def _time_steps(model, x, y, steps):
-    times = []
-    for _ in range(steps):
-        start = time.perf_counter()
-        model.train_on_batch(x, y)
-        times.append(time.perf_counter() - start)
-    return times
-
-
-def compare(name, ours, peer, x, y, tokens_per_step, steps, rounds, warmup):
-    for model in (ours, peer):
-        _time_steps(model, x, y, warmup)  # tracing, compilation, caches
-    timings = {"ours": [], "peer": []}
-    for _ in range(rounds):
-        timings["ours"] += _time_steps(ours, x, y, steps)
-        timings["peer"] += _time_steps(peer, x, y, steps)
-    result = {"pair": name}
-    for who, times in timings.items():
-        median = statistics.median(times)
-        result[f"{who}_ms_per_step"] = round(1000 * median, 2)
-        result[f"{who}_tokens_per_s"] = round(tokens_per_step / median)
-    result["ratio"] = round(result["ours_tokens_per_s"] / result["peer_tokens_per_s"], 3)
-    print(
-        f"{name:44s} ours {result['ours_tokens_per_s']:>9,} tok/s "
-        f"({result['ours_ms_per_step']} ms/step)   peer {result['peer_tokens_per_s']:>9,} "
-        f"tok/s ({result['peer_ms_per_step']} ms/step)   ratio {result['ratio']:.3f}",
-        flush=True,
-    )
-    return result
 
 
 def main(argv=None):
