@@ -42,6 +42,15 @@ def _add_config_arguments(parser, config_class):
         parser.add_argument("--" + field.name.replace("_", "-"), type=kind, default=field.default)
 
 
+def _add_text_recipe_parser(recipes, name, help_text, config_class):
+    """`train NAME --corpus FILE [FILE ...] --out DIR` plus one flag per config field."""
+    parser = recipes.add_parser(name, help=help_text)
+    parser.add_argument("--corpus", nargs="+", required=True, help="UTF-8 text files")
+    parser.add_argument("--out", required=True, help="output folder (rerun to resume)")
+    _add_config_arguments(parser, config_class)
+    return parser
+
+
 def _config(config_class, args):
     return config_class(**{f.name: getattr(args, f.name) for f in dataclasses.fields(config_class)})
 
@@ -96,11 +105,9 @@ def _parser():
 
     from keras_nlpkit.recipes.bert_pretrain import BertPretrainConfig
 
-    bert_pretrain = recipes.add_parser(
-        "bert-pretrain", help="BERT masked LM + next-sentence prediction on raw text")
-    bert_pretrain.add_argument("--corpus", nargs="+", required=True, help="UTF-8 text files")
-    bert_pretrain.add_argument("--out", required=True, help="output folder (rerun to resume)")
-    _add_config_arguments(bert_pretrain, BertPretrainConfig)
+    _add_text_recipe_parser(recipes, "bert-pretrain",
+                            "BERT masked LM + next-sentence prediction on raw text",
+                            BertPretrainConfig)
     from keras_nlpkit.recipes.bert_finetune import TASKS
     from keras_nlpkit.recipes.bert_finetune import BertFinetuneConfig
 
@@ -118,11 +125,9 @@ def _parser():
 
     from keras_nlpkit.recipes.gpt_pretrain import GPTPretrainConfig
 
-    gpt_pretrain = recipes.add_parser(
-        "gpt-pretrain", help="GPT on WordPiece text; word perplexity on --eval-text")
-    gpt_pretrain.add_argument("--corpus", nargs="+", required=True, help="UTF-8 text files")
-    gpt_pretrain.add_argument("--out", required=True, help="output folder (rerun to resume)")
-    _add_config_arguments(gpt_pretrain, GPTPretrainConfig)
+    _add_text_recipe_parser(recipes, "gpt-pretrain",
+                            "GPT on WordPiece text; word perplexity on --eval-text",
+                            GPTPretrainConfig)
 
     evaluate = commands.add_parser(
         "evaluate", help="METRICS.md figures of an exported model, as one JSON object"
