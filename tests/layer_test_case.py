@@ -165,3 +165,73 @@ def run_layer_test(
                 if weight.dtype not in ("int32", "int64", "uint32"):
                     assert weight.dtype == "float32", (policy, weight.path)
             _assert_close(output, reference_output, atol, policy)
+
+
+def _model_call(model, input_data):
+    return model(input_data)
+
+
+def run_model_test(make_model, input_data, padded_input_data, real_positions, tmp_path,
+                   call=_model_call):
+    """The `run_layer_test` checks for a model: config, save/load, mixed precision, masks.
+
+    Args:
+        make_model: `make_model(dtype)` builds the model (its backbone too) under
+            `dtype`, `None` meaning the float32 default.
+        input_data: inputs with padding.
+        padded_input_data: the same inputs with other token ids at the padded positions.
+        real_positions: bool `(batch, seq)`, the positions that are not padding.
+        tmp_path: a folder for the `.keras` round-trips.
+        call: `call(model, input_data)` → outputs (default `model(input_data)`).
+
+    Checks: `get_config`/`from_config` and JSON round-trips; `.keras` save/load
+    with identical outputs; tokens at padded positions change no output at a real
+    position (outputs with a `(batch, seq)` prefix are compared at the real
+    positions, others whole); under `mixed_float16`, float32 weights, float16
+    outputs, finite and close to float32 (clipped to float16's range), and a
+    config that keeps the policy.
+    """
+    model = make_model(None)
+    cls = type(model)
+
+    # Config and JSON round-trips.
+    config = model.get_config()
+    assert cls.from_config(config).get_config() == config
+    serialized = json.loads(json.dumps(keras.saving.serialize_keras_object(model)))
+    revived = keras.saving.deserialize_keras_object(serialized)
+    assert type(revived) is cls
+    assert revived.get_config() == config
+
+    # .keras save/load.
+    expected = call(model, input_data)
+    path = tmp_path / f"{cls.__name__}.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    assert type(loaded) is cls
+    _assert_close(call(loaded, input_data), expected, 0.0, ".keras round-trip")
+
+    # Masks: what stands at padded positions changes nothing at real positions.
+    real_positions = np.asarray(real_positions, bool)
+    for a, b in zip(_numpy(expected), _numpy(call(model, padded_input_data))):
+        if a.shape[:2] == real_positions.shape:
+            a, b = a[real_positions], b[real_positions]
+        np.testing.assert_allclose(a, b, atol=1e-5, rtol=0, err_msg="padding changed outputs")
+
+    # mixed_float16: float32 weights, float16 outputs close to the float32 ones.
+    policy = "mixed_float16"
+    mixed = make_model(policy)
+    mixed.set_weights(model.get_weights())
+    output = call(mixed, input_data)
+    for weight in mixed.weights:
+        if weight.dtype not in ("int32", "int64", "uint32"):
+            assert weight.dtype == "float32", (policy, weight.path)
+    for x in _numpy(output):
+        assert x.dtype == np.float16, (policy, x.dtype)
+        assert np.isfinite(x).all(), policy
+    # Masking floors beyond float16's range (-1e9) stand at its lowest value instead.
+    float16_range = [np.clip(x, -65504.0, 65504.0) for x in _numpy(expected)]
+    _assert_close(output, float16_range, MIXED_POLICIES[policy], policy)
+    revived = cls.from_config(mixed.get_config())
+    assert all(x.dtype == np.float16 for x in _numpy(call(revived, input_data))), (
+        "the config lost the dtype policy"
+    )

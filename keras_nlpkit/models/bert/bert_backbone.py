@@ -134,6 +134,7 @@ class BertBackbone(Backbone):
                 f"`num_heads` must divide `hidden_dim` ({hidden_dim}). "
                 f"Received: num_heads={num_heads}"
             )
+        dtype = kwargs.get("dtype")
         # === Layers ===
         self.embeddings = TokenAndPositionEmbedding(
             vocabulary_size,
@@ -141,12 +142,15 @@ class BertBackbone(Backbone):
             hidden_dim,
             num_segments=num_segments,
             embeddings_initializer=bert_kernel_initializer(),
+            dtype=dtype,
             name="embeddings",
         )
         self.embeddings_layer_norm = keras.layers.LayerNormalization(
-            epsilon=1e-12, name="embeddings_layer_norm"
+            epsilon=1e-12, dtype=dtype, name="embeddings_layer_norm"
         )
-        self.embeddings_dropout = keras.layers.Dropout(dropout, name="embeddings_dropout")
+        self.embeddings_dropout = keras.layers.Dropout(
+            dropout, dtype=dtype, name="embeddings_dropout"
+        )
         self.transformer_layers = [
             TransformerEncoderBlock(
                 intermediate_dim,
@@ -155,6 +159,7 @@ class BertBackbone(Backbone):
                 activation=gelu_approximate,
                 layer_norm_epsilon=1e-12,
                 kernel_initializer=bert_kernel_initializer(),
+                dtype=dtype,
                 name=f"transformer_layer_{i}",
             )
             for i in range(num_layers)
@@ -163,6 +168,7 @@ class BertBackbone(Backbone):
             hidden_dim,
             activation="tanh",
             kernel_initializer=bert_kernel_initializer(),
+            dtype=dtype,
             name="pooled_dense",
         )
 

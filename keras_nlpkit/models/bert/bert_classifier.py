@@ -46,7 +46,7 @@ class BertClassifier(BertTask):
         # === Layers ===
         self.backbone = backbone
         self.output_dropout, self.output_dense = classification_head(
-            num_classes, dropout, activation
+            num_classes, dropout, activation, dtype=backbone.dtype_policy
         )
 
         # === Functional model ===

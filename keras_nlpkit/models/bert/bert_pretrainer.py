@@ -47,10 +47,15 @@ class BertPretrainer(BertTask):
         # === Layers ===
         self.backbone = backbone
         self.masked_lm_head = BertMaskedLMHead(
-            backbone.embeddings.token_embedding, name="masked_lm_head"
+            backbone.embeddings.token_embedding,
+            dtype=backbone.dtype_policy,
+            name="masked_lm_head",
         )
         self.next_sentence_head = keras.layers.Dense(
-            2, kernel_initializer=bert_kernel_initializer(), name="next_sentence_head"
+            2,
+            kernel_initializer=bert_kernel_initializer(),
+            dtype=backbone.dtype_policy,
+            name="next_sentence_head",
         )
 
         # === Functional model ===

@@ -9,6 +9,8 @@ from keras_nlpkit.models.bert.bert_task import BertTask
 
 # Logit given to positions outside the passage: exp() of it is exactly 0 in float32.
 OUTSIDE_PASSAGE = -1e9
+# Under mixed_float16, where -1e9 would be -inf: float16's lowest finite value.
+OUTSIDE_PASSAGE_FLOAT16 = float(np.finfo(np.float16).min)
 
 
 @nlpkit_export("keras_nlpkit.models.BertSpanLogits")
@@ -19,8 +21,9 @@ class BertSpanLogits(keras.layers.Layer):
     passage is the second segment without its closing [SEP]: position `i` belongs to
     it when `segment_ids[i] == 1`, `padding_mask[i]` is set, and position `i + 1` is
     also in segment 1 and not padding (the packer always ends segment 1 with
-    [SEP]). Elsewhere the logits are `-1e9`, so a softmax over the sequence is a
-    softmax over the passage.
+    [SEP]). Elsewhere the logits are `-1e9` (`-65504`, the lowest finite value,
+    when computing in float16), so a softmax over the sequence is a softmax over
+    the passage.
 
     Call arguments:
         sequence_output: `(batch, seq, hidden)`.
@@ -46,7 +49,8 @@ class BertSpanLogits(keras.layers.Layer):
             [in_b[:, 1:], ops.zeros_like(in_b[:, :1])], axis=1
         )  # (batch, seq): position i + 1 in segment 1
         passage = ops.logical_and(in_b, next_in_b)
-        floor = ops.cast(OUTSIDE_PASSAGE, logits.dtype)
+        float16 = keras.backend.standardize_dtype(logits.dtype) == "float16"
+        floor = ops.cast(OUTSIDE_PASSAGE_FLOAT16 if float16 else OUTSIDE_PASSAGE, logits.dtype)
         start = ops.where(passage, logits[..., 0], floor)
         end = ops.where(passage, logits[..., 1], floor)
         return start, end
@@ -93,7 +97,7 @@ class BertQuestionAnswerer(BertTask):
     def __init__(self, backbone, **kwargs):
         # === Layers ===
         self.backbone = backbone
-        self.span_logits = BertSpanLogits(name="span_logits")
+        self.span_logits = BertSpanLogits(dtype=backbone.dtype_policy, name="span_logits")
 
         # === Functional model ===
         inputs = dict(backbone.input)

@@ -37,18 +37,20 @@ class BertTask(keras.Model):
         return cls(**config)
 
 
-def classification_head(num_classes, dropout, activation=None):
+def classification_head(num_classes, dropout, activation=None, dtype=None):
     """`Dropout(dropout)` and `Dense(num_classes)` layers, named `output_dropout`, `logits`.
 
-    Checks `num_classes` (positive int) and `dropout` (a rate) first.
+    Checks `num_classes` (positive int) and `dropout` (a rate) first; `dtype` is
+    the backbone's dtype policy, so that a mixed-precision backbone's head is too.
     """
     check_positive_int("num_classes", num_classes)
     check_rate("dropout", dropout)
-    output_dropout = keras.layers.Dropout(dropout, name="output_dropout")
+    output_dropout = keras.layers.Dropout(dropout, dtype=dtype, name="output_dropout")
     output_dense = keras.layers.Dense(
         num_classes,
         activation=activation,
         kernel_initializer=bert_kernel_initializer(),
+        dtype=dtype,
         name="logits",
     )
     return output_dropout, output_dense

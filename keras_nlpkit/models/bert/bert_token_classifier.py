@@ -43,7 +43,9 @@ class BertTokenClassifier(BertTask):
     def __init__(self, backbone, num_classes, dropout=0.1, **kwargs):
         # === Layers ===
         self.backbone = backbone
-        self.output_dropout, self.output_dense = classification_head(num_classes, dropout)
+        self.output_dropout, self.output_dense = classification_head(
+            num_classes, dropout, dtype=backbone.dtype_policy
+        )
 
         # === Functional model ===
         inputs = dict(backbone.input)

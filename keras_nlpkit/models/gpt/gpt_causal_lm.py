@@ -79,7 +79,7 @@ class GPTCausalLM(keras.Model):
         max_length = max_length or backbone.max_sequence_length
         head_dim = backbone.hidden_dim // backbone.num_heads
         shape = (batch_size, 2 * backbone.num_layers, max_length, backbone.num_heads, head_dim)
-        return ops.zeros(shape, dtype=self.compute_dtype)
+        return ops.zeros(shape, dtype=backbone.compute_dtype)
 
     def call_with_cache(self, token_ids, cache, cache_update_index):
         """Runs `token_ids` (batch, seq) at positions `cache_update_index`... onwards.
