@@ -60,7 +60,7 @@ def test_train_score_and_generate_from_the_cli(tmp_path, capsys):
     cli.main(["train", "gpt-pretrain", "--corpus", str(corpus), "--out", str(out),
               "--eval-text", str(held_out), "--vocabulary-size", "60", "--num-layers", "1",
               "--num-heads", "2", "--hidden-dim", "16", "--intermediate-dim", "32",
-              "--sequence-length", "16", "--batch-size", "8", "--train-seconds", "4",
+              "--sequence-length", "16", "--batch-size", "8", "--max-steps", "150",
               "--min-word-count", "1", "--warmup-steps", "5", "--learning-rate", "0.01"])
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["eval_words"] == 11 + 2  # words + one end of line per line
