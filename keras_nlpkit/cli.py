@@ -361,7 +361,7 @@ def main(argv=None):
             from keras_nlpkit.recipes import gpt_pretrain
 
             config = _config(gpt_pretrain.GPTPretrainConfig, args)
-            print(json.dumps(gpt_pretrain.train(args.corpus, args.out, config, verbose=2),
+            print(json.dumps(gpt_pretrain.train(args.corpus, args.out, config, verbose=1),
                              indent=2, sort_keys=True))
         elif args.command == "generate" and _is_gpt_folder(args.model):
             from keras_nlpkit.recipes import gpt_pretrain

@@ -111,13 +111,17 @@ def read_text_lines(path, argument="--corpus", max_bad_fraction=0.01):
     return lines
 
 
-def training_callbacks(out_dir):
-    """What every recipe's `fit` runs with: resumable backup, TensorBoard, stop on NaN."""
+def training_callbacks(out_dir, save_freq="epoch"):
+    """What every recipe's `fit` runs with: resumable backup, TensorBoard, stop on NaN.
+
+    `save_freq`: back up after every epoch, or every that many steps (a recipe that
+    trains one long epoch, like `gpt_pretrain`, then resumes mid-epoch after a kill).
+    """
     import keras
 
     out_dir = Path(out_dir)
     return [
-        keras.callbacks.BackupAndRestore(str(out_dir / "backup")),
+        keras.callbacks.BackupAndRestore(str(out_dir / "backup"), save_freq=save_freq),
         keras.callbacks.TensorBoard(str(out_dir / "logs")),
         keras.callbacks.TerminateOnNaN(),
     ]

@@ -338,7 +338,8 @@ def train(corpus_files, out_dir, config, verbose=1, log=print):
         data,
         epochs=1,
         steps_per_epoch=config.max_steps,
-        callbacks=[*training_callbacks(out_dir), StopAfter(config.train_seconds)],
+        # One long epoch: back up every 200 steps so a killed run resumes mid-way.
+        callbacks=[*training_callbacks(out_dir, save_freq=200), StopAfter(config.train_seconds)],
         shuffle=False,  # the tf.data stream shuffles itself
         verbose=verbose,
     )
