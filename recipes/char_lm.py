@@ -25,7 +25,6 @@ import math
 import time
 from pathlib import Path
 
-import keras
 import numpy as np
 
 from keras_nlpkit.io_utils import TrainingError
@@ -34,7 +33,6 @@ from keras_nlpkit.io_utils import training_callbacks
 from keras_nlpkit.io_utils import atomic_write_json
 from keras_nlpkit.io_utils import atomic_write_text
 from keras_nlpkit.io_utils import save_model_atomically
-from keras_nlpkit.layers import LSTM
 from keras_nlpkit.tokenizers import CharacterTokenizer
 from keras_nlpkit.tokenizers import load_tokenizer
 
@@ -105,6 +103,10 @@ def windows(ids, config, shuffle):
 
 
 def build_model(vocabulary_size, config):
+    import keras
+
+    from keras_nlpkit.layers import LSTM
+
     token_ids = keras.Input((None,), dtype="int32", name="token_ids")
     x = keras.layers.Embedding(vocabulary_size, config.embedding_dim, name="embedding")(
         token_ids
@@ -162,6 +164,8 @@ class StepGenerator:
 
 def train(corpus_texts, out_dir, config, verbose=1):
     """Trains, saves, reloads and checks the model; returns the metrics dict."""
+    import keras
+
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(config.seed)
@@ -214,6 +218,8 @@ def train(corpus_texts, out_dir, config, verbose=1):
 
 
 def load(model_dir):
+    import keras
+
     model_dir = Path(model_dir)
     for name in ("model.keras", "tokenizer.json"):
         if not (model_dir / name).is_file():

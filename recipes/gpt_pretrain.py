@@ -41,7 +41,6 @@ import re
 import time
 from pathlib import Path
 
-import keras
 import numpy as np
 
 from keras_nlpkit.io_utils import TrainingError
@@ -168,6 +167,8 @@ class SubwordEncoder:
 
 # === Model and data ===
 def build_model(config, vocabulary_size):
+    import keras
+
     from keras_nlpkit.models import GPTBackbone
     from keras_nlpkit.models import GPTCausalLM
 
@@ -210,19 +211,22 @@ def training_data(ids, config):
     return data.batch(config.batch_size, drop_remainder=True).prefetch(2), count
 
 
-class StopAfter(keras.callbacks.Callback):
-    """Stops training `seconds` of wall time after the first step (which traces)."""
+def stop_after(seconds):
+    """A callback that stops training `seconds` of wall time after the first step."""
+    import keras
 
-    def __init__(self, seconds):
-        super().__init__()
-        self.seconds = seconds
-        self.start = None
+    class StopAfter(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.start = None
 
-    def on_train_batch_end(self, batch, logs=None):
-        if self.start is None:
-            self.start = time.perf_counter()
-        elif time.perf_counter() - self.start > self.seconds:
-            self.model.stop_training = True
+        def on_train_batch_end(self, batch, logs=None):
+            if self.start is None:  # the first step traces; time from its end
+                self.start = time.perf_counter()
+            elif time.perf_counter() - self.start > seconds:
+                self.model.stop_training = True
+
+    return StopAfter()
 
 
 # === Evaluation ===
@@ -297,6 +301,8 @@ def _read_lines(paths, argument):
 
 def train(corpus_files, out_dir, config, verbose=1, log=print):
     """Learns the vocabulary, trains for `train_seconds`, scores `eval_text`; metrics."""
+    import keras
+
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(config.seed)
@@ -339,7 +345,7 @@ def train(corpus_files, out_dir, config, verbose=1, log=print):
         epochs=1,
         steps_per_epoch=config.max_steps,
         # One long epoch: back up every 200 steps so a killed run resumes mid-way.
-        callbacks=[*training_callbacks(out_dir, save_freq=200), StopAfter(config.train_seconds)],
+        callbacks=[*training_callbacks(out_dir, save_freq=200), stop_after(config.train_seconds)],
         shuffle=False,  # the tf.data stream shuffles itself
         verbose=verbose,
     )
@@ -421,6 +427,8 @@ class Generator:
 
 def load(model_dir):
     """The `Generator` of a `train gpt-pretrain` folder; checks model ↔ vocabulary."""
+    import keras
+
     from keras_nlpkit.models.gpt.gpt_backbone import check_vocabulary_match
 
     model_dir = Path(model_dir)

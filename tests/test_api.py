@@ -78,3 +78,16 @@ def test_layers_run_on_jax():
     assert out["encoder"] == [2, 5, 8] and out["decoder"] == [2, 5, 8]
     assert out["embedding"] == [2, 5, 4] and out["sinusoidal"] == [2, 5, 8]
     assert out["fit_loss_decreases"]
+
+
+def test_the_cli_and_the_on_device_code_import_without_tensorflow():
+    # `nlpkit complete` / `correct` are the phone's code path: no TensorFlow or Keras.
+    script = (
+        "import sys\n"
+        "from keras_nlpkit import cli, completion, correction, runtime\n"
+        "cli._parser()\n"
+        "heavy = sorted(m for m in ('tensorflow', 'keras', 'jax') if m in sys.modules)\n"
+        "assert not heavy, heavy\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
