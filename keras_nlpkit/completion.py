@@ -12,7 +12,9 @@ How a suggestion strip is computed (`QueryCompleter.suggest`):
    in training with its count: a word in the model's vocabulary gets its own
    probability; a rarer one shares the `<unk>` probability in proportion to its
    count. So rare words (names, places) can still be completed, which a fixed
-   10k-word softmax alone could not.
+   6k-word softmax alone could not. It is then mixed with a count model of the
+   training queries shipped beside it (`InterpolatedNgram`, `ngrams.tsv.gz`), which
+   remembers popular queries word for word where the network blurs them.
 3. The suggestions are the k most probable lexicon words that start with the typed
    characters (a binary search over the sorted lexicon, then a partial sort). With
    word tokens the beam search over the step signature that the recipe calls for is
@@ -342,8 +344,8 @@ def count_ngrams(queries, max_order=3):
 def write_ngrams(path, counts):
     """Gzipped `w1 w2[ w3]<TAB>count` lines, one per bigram and trigram.
 
-    All are kept: dropping the singletons shrinks the file 8× but costs 0.012 KSR
-    on the TREC queries (see README). Gzip, which every phone has, makes it 4× smaller.
+    All are kept: dropping the singletons shrinks the file 8× but cost 0.012 KSR on
+    the TREC queries' dev split. Gzip, which every phone has, makes it 4× smaller.
     """
     import gzip
 
@@ -394,19 +396,16 @@ class InterpolatedNgram:
                 left_contexts[lexicon.index[gram[-1]]] += 1
         left_contexts += 1e-3  # every lexicon word keeps a little mass
         self.unigram = left_contexts / left_contexts.sum()
-        self._tables = {}
 
     def _table(self, context):
         """(lexicon indices, discounted shares, back-off weight) of a seen context."""
-        if context not in self._tables:
-            followers = self.followers[context]
-            total = float(sum(followers.values()))
-            known = [(self.lexicon.index[w], c) for w, c in followers.items()
-                     if w in self.lexicon.index]
-            index = np.asarray([i for i, _ in known], dtype=np.int64)
-            shares = np.asarray([c - self.discount for _, c in known]) / total
-            self._tables[context] = (index, shares, self.discount * len(followers) / total)
-        return self._tables[context]
+        followers = self.followers[context]
+        total = float(sum(followers.values()))
+        known = [(self.lexicon.index[w], c) for w, c in followers.items()
+                 if w in self.lexicon.index]
+        index = np.asarray([i for i, _ in known], dtype=np.int64)
+        shares = np.asarray([c - self.discount for _, c in known]) / total
+        return index, shares, self.discount * len(followers) / total
 
     def probabilities(self, previous_words):
         """P(· | the last two previous words) over the lexicon's words."""
