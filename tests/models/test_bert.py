@@ -59,6 +59,9 @@ def test_from_keras_hub_and_back_give_the_same_outputs(tmp_path):
     assert isinstance(back, keras_hub.models.BertBackbone)
     assert max_abs_diff(back(x), hub(x)) <= 1e-5
 
+    mixed = BertBackbone(**SMALL, dtype="mixed_float16").to_keras_hub()
+    assert mixed.dtype_policy.name == "mixed_float16"
+
     hub.save_to_preset(str(tmp_path / "preset"))  # via a local preset directory
     from_preset = BertBackbone.from_keras_hub(tmp_path / "preset")
     assert max_abs_diff(from_preset(x), hub(x)) <= 1e-5
@@ -214,6 +217,24 @@ def test_next_sentence_pairs_are_half_true():
             assert doc_a == doc_b and int(j[1:]) == int(i[1:]) + 1
         else:
             assert doc_a != doc_b
+
+
+def test_next_sentence_negatives_come_from_the_same_source():
+    # Two sources of 10 documents: negatives stay inside their source, never the
+    # true successor, and a one-document source draws from itself.
+    documents = [[f"{src}{d} s{i}" for i in range(6)] for src in "ab" for d in range(10)]
+    documents.append([f"c0 s{i}" for i in range(4)])
+    sources = [0] * 10 + [1] * 10 + [2]
+    first, second, is_next = next_sentence_pairs(documents, seed=0, sources=sources)
+    negatives = [(a, b) for a, b, label in zip(first, second, is_next) if not label]
+    assert len(negatives) > 30
+    for a, b in negatives:
+        assert a[0] == b[0]  # same source
+        if a[0] != "c":
+            assert a.split()[0] != b.split()[0]  # another document of it
+        assert int(b.split()[1][1:]) != int(a.split()[1][1:]) + 1 or a.split()[0] != b.split()[0]
+    with pytest.raises(ValueError, match="one id per document"):
+        next_sentence_pairs(documents, sources=[0])
 
 
 def test_span_softmax_covers_the_passage_only():

@@ -93,3 +93,20 @@ def test_cli_errors_name_the_argument(tmp_path, capsys):
         cli.main(["train", "bert-pretrain", "--corpus", str(tmp_path / "none.txt"),
                   "--out", str(tmp_path / "out"), "--size", "huge"])
     assert "--size must be one of" in capsys.readouterr().err
+    folder = tmp_path / "sst2"
+    folder.mkdir()
+    (folder / "train.tsv").write_text("label\tsentence\n0\ta b\n0\tc d\n", encoding="utf-8")
+    (folder / "dev.tsv").write_text("label\tsentence\n0\ta b\n1\tc d\n", encoding="utf-8")
+    with pytest.raises(SystemExit):
+        cli.main(["train", "bert-finetune", "--task", "sst2", "--data", str(folder),
+                  "--out", str(tmp_path / "out")])
+    assert "labels the training set lacks: ['1']" in capsys.readouterr().err
+
+
+def test_documents_of_a_file_without_blank_lines_are_cut_and_sourced():
+    sentence_a_line = "\n".join(f"Sentence number {i} is here." for i in range(70))
+    story_a_line = "\n".join("One thing. Then another. And a third." for _ in range(5))
+    documents, sources = bert_pretrain.read_documents([sentence_a_line, story_a_line])
+    assert [len(d) for d in documents] == [32, 32, 6, 3, 3, 3, 3, 3]
+    assert sources == [0, 0, 0, 1, 1, 1, 1, 1]
+    assert documents[1][0] == "Sentence number 32 is here."
