@@ -220,7 +220,10 @@ def train(task, data, out_dir, config=None, pretrained=None, vocabulary=None, ve
                              f"examples; both must be non-empty. Received: {data}")
     labels = sorted({label for _, label in train_set})
     label_ids = {label: i for i, label in enumerate(labels)}
-    dev_set = [(s, label) for s, label in dev_set if label in label_ids]
+    unseen = sorted({label for _, label in dev_set} - set(label_ids))
+    if unseen:
+        raise UserInputError(f"--data: the dev set has labels the training set lacks: "
+                             f"{unseen}. Received: {data}")
     log(f"{task}: {len(train_set):,} training and {len(dev_set):,} dev examples, "
         f"{len(labels)} classes")
 

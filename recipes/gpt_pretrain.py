@@ -129,7 +129,11 @@ class SubwordEncoder:
             vocabulary=self.vocabulary, split=False, lowercase=False, strip_accents=False,
             oov_token="[UNK]",
         )
-        self._continues = np.array([piece.startswith("##") for piece in self.vocabulary])
+        # Traced, the tokenizer keeps its ragged (word, piece) output: each word's
+        # piece count, so a literal word like "##s" cannot shift the boundaries.
+        import tensorflow as tf
+
+        self._tokenize_words = tf.function(lambda words: self.tokenizer(words[:, None]))
 
     @property
     def vocabulary_size(self):
@@ -140,12 +144,13 @@ class SubwordEncoder:
         import tensorflow as tf
 
         words = [word for line in lines for word in line.split()]
-        pieces = [np.asarray(self.tokenizer(tf.constant(words[i : i + chunk])), "int32")
-                  for i in range(0, len(words), chunk)]  # each flat: the words' pieces
-        pieces = np.concatenate(pieces) if pieces else np.zeros(0, "int32")
-        # A word starts at each piece without "##" ([UNK] stands for a whole word).
-        starts = np.flatnonzero(~self._continues[pieces])
-        starts = np.append(starts, len(pieces))  # (words + 1,)
+        pieces, lengths = [np.zeros(0, "int32")], [np.zeros(0, "int64")]
+        for i in range(0, len(words), chunk):
+            ragged = self._tokenize_words(tf.constant(words[i : i + chunk]))  # (words, pieces)
+            pieces.append(ragged.flat_values.numpy().astype("int32"))
+            lengths.append(ragged.row_lengths().numpy())
+        pieces = np.concatenate(pieces)
+        starts = np.concatenate([[0], np.cumsum(np.concatenate(lengths))])  # (words + 1,)
         line_ends = np.cumsum([len(line.split()) for line in lines])  # words before EOL
         return np.insert(pieces, starts[line_ends], EOL_ID).astype("int32")
 

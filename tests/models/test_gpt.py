@@ -224,6 +224,8 @@ def test_bad_input_gives_clear_errors(lm, tmp_path):
                               "padding_mask": np.array([[0, 1, 1, 1]])}, max_length=8),
          "right padding"),
         (lambda: lm.generate([[1]], sampler="nucleus"), "sampler='nucleus'"),
+        (lambda: lm.generate([[1]], sampler=keras_hub.samplers.ContrastiveSampler()),
+         "ContrastiveSampler is not supported"),
         (lambda: lm(np.full((1, 3), VOCABULARY + 5)), f"token id {VOCABULARY + 5}"),
         (lambda: lm(np.ones((1, limit + 4), "int32")), f"length {limit + 4}"),
         (lambda: small_backbone(activation="relu"), "activation='relu'"),

@@ -29,6 +29,11 @@ def test_encoding_is_invertible_at_the_word_level():
     assert encoder.decode(ids) == "\n".join(lines) + "\n"
     assert gp.count_words(lines) == 6 + 1 + 0 + 1 + 3 + 1
     assert encoder.encode("zebra") == [gp.UNK_ID]  # a character outside: one [UNK]
+    # A literal word that looks like a continuation piece keeps the line ends right.
+    ids = encoder.encode_lines(["the ##s cat", "dog runs"])
+    assert list(ids) == [encoder.encode("the")[0], vocabulary.index("##s"),
+                         vocabulary.index("cat"), gp.EOL_ID, vocabulary.index("dog"),
+                         vocabulary.index("run"), vocabulary.index("##s"), gp.EOL_ID]
     assert gp.wikitext_style("Asia's well-known 1,000 ``cats''.") == \
         "Asia 's well @-@ known 1 @,@ 000 \" cats \" ."
 

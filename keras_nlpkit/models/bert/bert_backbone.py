@@ -280,7 +280,8 @@ class BertBackbone(Backbone):
         """A keras-hub `BertBackbone` with this backbone's configuration and weights."""
         import keras_hub
 
-        hub = keras_hub.models.BertBackbone(**arguments_of(self, self.config_arguments))
+        hub = keras_hub.models.BertBackbone(**arguments_of(self, self.config_arguments),
+                                            dtype=self.dtype_policy.name)
         for ours, theirs in _layer_pairs(self, hub):
             theirs.set_weights(ours.get_weights())
         return hub

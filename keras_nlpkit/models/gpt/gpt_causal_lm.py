@@ -234,6 +234,12 @@ def _get_sampler(sampler):
     """A sampler object from a name or an object (see `GPTCausalLM`'s `sampler`)."""
     import keras_hub
 
+    if isinstance(sampler, keras_hub.samplers.ContrastiveSampler):
+        # It re-reads the hidden states of every position; our loop keeps the cache only.
+        raise ValueError(
+            "`sampler`: keras-hub's ContrastiveSampler is not supported by "
+            f"GPTCausalLM.generate. Received: sampler={sampler!r}"
+        )
     if isinstance(sampler, keras_hub.samplers.Sampler):
         return sampler
     if isinstance(sampler, dict):  # a saved config
