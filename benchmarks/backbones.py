@@ -58,11 +58,16 @@ def _token_inputs(args, rng, segments=False):
     return inputs
 
 
+def _backbone_config(args):
+    """The config both sides of a pair are built with (keras-hub's argument names)."""
+    return dict(vocabulary_size=args.vocabulary, num_layers=args.layers,
+                num_heads=args.heads, hidden_dim=args.hidden,
+                intermediate_dim=4 * args.hidden, dropout=0.1,
+                max_sequence_length=args.sequence)
+
+
 def gpt_pair(args, rng):
-    config = dict(vocabulary_size=args.vocabulary, num_layers=args.layers,
-                  num_heads=args.heads, hidden_dim=args.hidden,
-                  intermediate_dim=4 * args.hidden, dropout=0.1,
-                  max_sequence_length=args.sequence)
+    config = _backbone_config(args)
     peer = keras_hub.models.GPT2Backbone(**config)
     ours = our_models.GPTBackbone.from_keras_hub(peer)
     return "GPTBackbone vs keras-hub GPT2Backbone", _trainable(ours), _trainable(peer), \
@@ -71,10 +76,7 @@ def gpt_pair(args, rng):
 
 def bert_pair(args, rng):
     """Our BertBackbone vs keras-hub's, same config (only when ours exists)."""
-    config = dict(vocabulary_size=args.vocabulary, num_layers=args.layers,
-                  num_heads=args.heads, hidden_dim=args.hidden,
-                  intermediate_dim=4 * args.hidden, dropout=0.1,
-                  max_sequence_length=args.sequence)
+    config = _backbone_config(args)
     peer = keras_hub.models.BertBackbone(**config)
     ours = our_models.BertBackbone(**config)
     if hasattr(ours, "from_keras_hub"):  # the same weights, when it can copy them

@@ -9,6 +9,17 @@ from keras import ops
 MIXED_POLICIES = {"mixed_float16": 2e-2, "mixed_bfloat16": 1e-1}  # policy: atol
 
 
+def check_config_round_trips(obj):
+    """`from_config(get_config())` and a JSON serialize/deserialize give the same config."""
+    cls = type(obj)
+    config = obj.get_config()
+    assert cls.from_config(config).get_config() == config
+    serialized = json.loads(json.dumps(keras.saving.serialize_keras_object(obj)))
+    revived = keras.saving.deserialize_keras_object(serialized)
+    assert type(revived) is cls
+    assert revived.get_config() == config
+
+
 def _flat(structure):
     return keras.tree.flatten(structure)
 
@@ -91,14 +102,8 @@ def run_layer_test(
     """
     call_kwargs = call_kwargs or {}
 
-    # Config and JSON round-trips.
     layer = layer_cls(**init_kwargs)
-    config = layer.get_config()
-    assert layer_cls.from_config(config).get_config() == config
-    serialized = json.loads(json.dumps(keras.saving.serialize_keras_object(layer)))
-    revived = keras.saving.deserialize_keras_object(serialized)
-    assert type(revived) is layer_cls
-    assert revived.get_config() == config
+    check_config_round_trips(layer)
 
     # Eager call: weights and shapes.
     eager = _call(layer, input_data, call_kwargs)
@@ -194,13 +199,7 @@ def run_model_test(make_model, input_data, padded_input_data, real_positions, tm
     model = make_model(None)
     cls = type(model)
 
-    # Config and JSON round-trips.
-    config = model.get_config()
-    assert cls.from_config(config).get_config() == config
-    serialized = json.loads(json.dumps(keras.saving.serialize_keras_object(model)))
-    revived = keras.saving.deserialize_keras_object(serialized)
-    assert type(revived) is cls
-    assert revived.get_config() == config
+    check_config_round_trips(model)
 
     # .keras save/load.
     expected = call(model, input_data)
