@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
-"""The README's two commands, runnable with nothing but Python 3.11+.
+"""The README's two commands (and the linters), runnable with nothing but Python 3.11+.
 
-    python3 dev.py demo [nlpkit demo arguments]   # set up .venv, run the main job
-    python3 dev.py test [pytest arguments]        # set up .venv with test extras, run the fast suite
+    python3 dev.py demo [nlpkit demo arguments]  # set up .venv, run the main job
+    python3 dev.py test [pytest arguments]       # set up .venv with test extras, fast suite
+    python3 dev.py lint                          # ruff (lint + format check), import contracts
 
 Each creates `.venv` beside this file on first use and installs the project into it
 (editable), then reinstalls only when pyproject.toml changes. Standard library only.
+`python3 dev.py test --run-large` also runs the slow tests (real data, long training).
 """
 
 import hashlib
@@ -18,13 +20,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
-# The fast suite: everything but tests marked `large` (real data, long training).
-FAST_SUITE = ["-m", "not large", "-q"]
 
 
 def ensure_venv(extras):
-    if sys.version_info < (3, 11):
-        sys.exit(f"dev.py: Python 3.11+ is needed. Received: {sys.version.split()[0]}")
     if not (BIN / "python").exists():
         print(f"dev.py: creating {VENV}", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
@@ -40,17 +38,27 @@ def ensure_venv(extras):
     stamp.write_text(digest)
 
 
+def lint():
+    """ruff's lint rules and format check, then the import contracts (pyproject.toml)."""
+    for command in (["ruff", "check", "."], ["ruff", "format", "--check", "."],
+                    ["lint-imports"]):
+        code = subprocess.run([str(BIN / command[0]), *command[1:]], cwd=ROOT).returncode
+        if code:
+            return code
+    return 0
+
+
 def main(argv):
-    if not argv or argv[0] not in ("demo", "test"):
+    if not argv or argv[0] not in ("demo", "test", "lint"):
         sys.exit(__doc__)
     command, rest = argv[0], argv[1:]
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     if command == "demo":
         ensure_venv("")
-        return subprocess.run([str(BIN / "nlpkit"), "demo", *rest], env=env).returncode
+        return subprocess.run([str(BIN / "nlpkit"), "demo", *rest]).returncode
     ensure_venv("test")
-    cmd = [str(BIN / "python"), "-m", "pytest", *FAST_SUITE, *rest]
-    return subprocess.run(cmd, cwd=ROOT, env=env).returncode
+    if command == "lint":
+        return lint()
+    return subprocess.run([str(BIN / "python"), "-m", "pytest", "-q", *rest], cwd=ROOT).returncode
 
 
 if __name__ == "__main__":

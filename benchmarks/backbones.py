@@ -60,18 +60,28 @@ def _token_inputs(args, rng, segments=False):
 
 def _backbone_config(args):
     """The config both sides of a pair are built with (keras-hub's argument names)."""
-    return dict(vocabulary_size=args.vocabulary, num_layers=args.layers,
-                num_heads=args.heads, hidden_dim=args.hidden,
-                intermediate_dim=4 * args.hidden, dropout=0.1,
-                max_sequence_length=args.sequence)
+    return dict(
+        vocabulary_size=args.vocabulary,
+        num_layers=args.layers,
+        num_heads=args.heads,
+        hidden_dim=args.hidden,
+        intermediate_dim=4 * args.hidden,
+        dropout=0.1,
+        max_sequence_length=args.sequence,
+    )
 
 
 def gpt_pair(args, rng):
     config = _backbone_config(args)
     peer = keras_hub.models.GPT2Backbone(**config)
     ours = our_models.GPTBackbone.from_keras_hub(peer)
-    return "GPTBackbone vs keras-hub GPT2Backbone", _trainable(ours), _trainable(peer), \
-        _token_inputs(args, rng), args.batch * args.sequence
+    return (
+        "GPTBackbone vs keras-hub GPT2Backbone",
+        _trainable(ours),
+        _trainable(peer),
+        _token_inputs(args, rng),
+        args.batch * args.sequence,
+    )
 
 
 def bert_pair(args, rng):
@@ -81,9 +91,13 @@ def bert_pair(args, rng):
     ours = our_models.BertBackbone(**config)
     if hasattr(ours, "from_keras_hub"):  # the same weights, when it can copy them
         ours = our_models.BertBackbone.from_keras_hub(peer)
-    return ("BertBackbone vs keras-hub BertBackbone", _trainable(ours, "sequence_output"),
-            _trainable(peer, "sequence_output"), _token_inputs(args, rng, segments=True),
-            args.batch * args.sequence)
+    return (
+        "BertBackbone vs keras-hub BertBackbone",
+        _trainable(ours, "sequence_output"),
+        _trainable(peer, "sequence_output"),
+        _token_inputs(args, rng, segments=True),
+        args.batch * args.sequence,
+    )
 
 
 PAIRS = {"gpt": gpt_pair}
@@ -101,9 +115,14 @@ def compare_generation(args, rng):
     import tensorflow as tf
 
     hub = keras_hub.models.GPT2Backbone(
-        vocabulary_size=args.vocabulary, num_layers=args.layers, num_heads=args.heads,
-        hidden_dim=args.hidden, intermediate_dim=4 * args.hidden, dropout=0.0,
-        max_sequence_length=args.sequence)
+        vocabulary_size=args.vocabulary,
+        num_layers=args.layers,
+        num_heads=args.heads,
+        hidden_dim=args.hidden,
+        intermediate_dim=4 * args.hidden,
+        dropout=0.0,
+        max_sequence_length=args.sequence,
+    )
     lm = our_models.GPTCausalLM(our_models.GPTBackbone.from_keras_hub(hub))
     hub_lm = keras_hub.models.GPT2CausalLM(hub, preprocessor=None)
     batch, prompt_length, length = args.generate_batch, args.prompt, args.sequence
@@ -129,8 +148,7 @@ def compare_generation(args, rng):
     mask[:, :prompt_length] = 1
 
     def keras_hub_cached():
-        out = hub_lm.generate({"token_ids": padded, "padding_mask": mask},
-                              stop_token_ids=None)
+        out = hub_lm.generate({"token_ids": padded, "padding_mask": mask}, stop_token_ids=None)
         return np.asarray(out["token_ids"])
 
     runs = {"ours_cached": cached, "recompute": recompute, "keras_hub_cached": keras_hub_cached}
@@ -142,24 +160,34 @@ def compare_generation(args, rng):
             start = time.perf_counter()
             run()
             timings[name].append(time.perf_counter() - start)
-    result = {"batch": batch, "prompt_tokens": prompt_length, "new_tokens_per_row":
-              length - prompt_length, "same_tokens_as_recompute": True}
+    result = {
+        "batch": batch,
+        "prompt_tokens": prompt_length,
+        "new_tokens_per_row": length - prompt_length,
+        "same_tokens_as_recompute": True,
+    }
     for name, times in timings.items():
         result[f"{name}_tokens_per_s"] = round(new_tokens / statistics.median(times))
     result["cached_over_recompute"] = round(
-        result["ours_cached_tokens_per_s"] / result["recompute_tokens_per_s"], 2)
+        result["ours_cached_tokens_per_s"] / result["recompute_tokens_per_s"], 2
+    )
     result["ours_over_keras_hub"] = round(
-        result["ours_cached_tokens_per_s"] / result["keras_hub_cached_tokens_per_s"], 3)
-    print(f"generation: cached {result['ours_cached_tokens_per_s']:,} tok/s, recompute "
-          f"{result['recompute_tokens_per_s']:,} tok/s (x{result['cached_over_recompute']}), "
-          f"keras-hub cached {result['keras_hub_cached_tokens_per_s']:,} tok/s", flush=True)
+        result["ours_cached_tokens_per_s"] / result["keras_hub_cached_tokens_per_s"], 3
+    )
+    print(
+        f"generation: cached {result['ours_cached_tokens_per_s']:,} tok/s, recompute "
+        f"{result['recompute_tokens_per_s']:,} tok/s (x{result['cached_over_recompute']}), "
+        f"keras-hub cached {result['keras_hub_cached_tokens_per_s']:,} tok/s",
+        flush=True,
+    )
     return result
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--pairs", default=",".join(PAIRS),
-                        help=f"comma-separated, from {list(PAIRS)}")
+    parser.add_argument(
+        "--pairs", default=",".join(PAIRS), help=f"comma-separated, from {list(PAIRS)}"
+    )
     parser.add_argument("--vocabulary", type=int, default=5000)
     parser.add_argument("--layers", type=int, default=4)
     parser.add_argument("--heads", type=int, default=4)
@@ -177,12 +205,17 @@ def main(argv=None):
     rng = np.random.default_rng(0)
     keras.utils.set_random_seed(0)
 
-    results = {"training": [], "environment": {
-        "machine": platform.machine(), "python": sys.version.split()[0],
-        "keras": keras.__version__, "keras_hub": keras_hub.__version__,
-        "backend": keras.backend.backend(),
-        "intra_op_threads": os.environ.get("TF_NUM_INTRAOP_THREADS", "default"),
-    }}
+    results = {
+        "training": [],
+        "environment": {
+            "machine": platform.machine(),
+            "python": sys.version.split()[0],
+            "keras": keras.__version__,
+            "keras_hub": keras_hub.__version__,
+            "backend": keras.backend.backend(),
+            "intra_op_threads": os.environ.get("TF_NUM_INTRAOP_THREADS", "default"),
+        },
+    }
     for key in args.pairs.split(","):
         if key not in PAIRS:
             parser.error(f"--pairs: unknown pair {key!r}; choose from {list(PAIRS)}")

@@ -19,16 +19,18 @@ from pathlib import Path
 
 import numpy as np
 
-from keras_nlpkit import completion
-from keras_nlpkit.metrics import simulate_typing
+from keras_nlpkit.evaluation.metrics import simulate_typing
+from keras_nlpkit.ondevice import Lexicon
+from keras_nlpkit.ondevice import OnDeviceModel
+from keras_nlpkit.ondevice import QueryCompleter
+from keras_nlpkit.ondevice import load_tokenizer
+from keras_nlpkit.text.queries import word_counts
 
 
 class CharCompleter:
     def __init__(self, export_dir, lexicon_words, variant="int8", beam_width=8):
-        from keras_nlpkit.runtime import OnDeviceModel
-
         self.model = OnDeviceModel(export_dir, variant=variant)
-        self.lexicon = completion.Lexicon(lexicon_words, [1] * len(lexicon_words))
+        self.lexicon = Lexicon(lexicon_words, [1] * len(lexicon_words))
         self.words = set(lexicon_words)
         self.beam_width = beam_width
         self.ends = [self.model.tokenizer.encode(c)[0] for c in (" ", "\n")]
@@ -98,6 +100,8 @@ def main(argv=None):
     parser.add_argument("--limit", type=int, default=400)
     args = parser.parse_args(argv)
 
+    from keras_nlpkit.export import export
+    from keras_nlpkit.export import load_source
     from keras_nlpkit.recipes import char_lm
 
     run = Path(args.run)
@@ -105,35 +109,47 @@ def main(argv=None):
     dev = (run / "data" / "dev.txt").read_text(encoding="utf-8").splitlines()[: args.limit]
     char_dir = Path(args.char_model or run / "char_lm")
     if args.char_model is None:
-        config = char_lm.CharLMConfig(units=args.units, epochs=args.epochs, batch_size=128,
-                                      sequence_length=64, min_char_count=20)
+        config = char_lm.CharLMConfig(
+            units=args.units,
+            epochs=args.epochs,
+            batch_size=128,
+            sequence_length=64,
+            min_char_count=20,
+        )
         metrics = char_lm.train(["\n".join(train) + "\n"], char_dir, config, verbose=2)
         print(json.dumps(metrics), file=sys.stderr)
-        from keras_nlpkit.export import export
-        from keras_nlpkit.export import load_source
-        from keras_nlpkit.tokenizers import load_tokenizer
-
         samples = char_dir / "representative.txt"
         samples.write_text("\n".join(train[:600]) + "\n", encoding="utf-8")
-        export(load_source(char_dir / "model.keras"), char_dir / "export",
-               representative_data=samples, tokenizer=load_tokenizer(char_dir / "tokenizer.json"))
-    words = sorted(completion.word_counts(train))
+        export(
+            load_source(char_dir / "model.keras"),
+            char_dir / "export",
+            representative_data=samples,
+            tokenizer=load_tokenizer(char_dir / "tokenizer.json"),
+        )
+    words = sorted(word_counts(train))
     chars = CharCompleter(char_dir / "export", words)
     # The word network alone (a fair match for the character network) and as shipped,
     # mixed with the trigram counts.
-    word_model = completion.QueryCompleter(run, variant="int8", ngram_weight=0.0)
-    shipped = completion.QueryCompleter(run, variant="int8")
+    word_model = QueryCompleter(run, variant="int8", ngram_weight=0.0)
+    shipped = QueryCompleter(run, variant="int8")
     result = {}
-    for name, completer in (("characters", chars), ("words", word_model),
-                            ("words + counts", shipped)):
+    for name, completer in (
+        ("characters", chars),
+        ("words", word_model),
+        ("words + counts", shipped),
+    ):
         if name == "characters":
             suggest = completer.suggest
         else:
-            suggest = lambda p, x, c=completer: [w for w, _ in c.suggest_words(p, x, 3)]  # noqa: E731
+            suggest = lambda p, x, c=completer: [w for w, _ in c.suggest_words(p, x, 3)]
         figures = simulate_typing(dev, suggest, k=3)
         size = completer.model.path.stat().st_size
-        result[name] = {"ksr": figures["ksr"], "next_word@3": figures["next_word_accuracy@3"],
-                        "latency": figures["latency"], "int8_bytes": size}
+        result[name] = {
+            "ksr": figures["ksr"],
+            "next_word@3": figures["next_word_accuracy@3"],
+            "latency": figures["latency"],
+            "int8_bytes": size,
+        }
     print(json.dumps(result, indent=2))
 
 

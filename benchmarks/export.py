@@ -86,8 +86,8 @@ def main():
     from keras_nlpkit.export import export
     from keras_nlpkit.models import GPTBackbone
     from keras_nlpkit.models import GPTCausalLM
-    from keras_nlpkit.runtime import OnDeviceModel
-    from keras_nlpkit.runtime import describe_tflite
+    from keras_nlpkit.ondevice import OnDeviceModel
+    from keras_nlpkit.ondevice import describe_tflite
 
     rng = np.random.default_rng(0)
     work = Path(tempfile.mkdtemp(prefix="nlpkit-export-bench-"))
@@ -95,18 +95,22 @@ def main():
     write_samples(samples, rng)
     sequence = zipf_ids(rng, (1, SEQ))
 
-    print(f"LSTM LM: Embedding({VOCAB}, {EMBED}) -> LSTM({UNITS}) -> Dense({VOCAB}), "
-          f"serving_default on {SEQ} tokens, 1 thread")
+    print(
+        f"LSTM LM: Embedding({VOCAB}, {EMBED}) -> LSTM({UNITS}) -> Dense({VOCAB}), "
+        f"serving_default on {SEQ} tokens, 1 thread"
+    )
     ours, theirs = lstm_models()
     report = export(ours, work / "lstm", representative_data=samples, log=lambda *_: None)
     rows = []
     float32_bytes = report["variants"]["float32"]["bytes"]
     for label, variant in report["variants"].items():
         model = OnDeviceModel(work / "lstm", variant=label)
-        serve = timed(lambda: model.serve(token_ids=sequence), args.runs)
-        state = {name: np.zeros((1, *shape), np.float32) for name, shape in model.state_shapes.items()}
+        serve = timed(lambda m=model: m.serve(token_ids=sequence), args.runs)
+        state = {
+            name: np.zeros((1, *shape), np.float32) for name, shape in model.state_shapes.items()
+        }
         token = sequence[0, :1]
-        step = timed(lambda: model.runners["step"](token=token, **state), args.runs)
+        step = timed(lambda m=model, t=token, s=state: m.runners["step"](token=t, **s), args.runs)
         rows.append((f"ours {label}", variant["bytes"], serve, step))
     for dynamic in (False, True):
         content = tf_keras_tflite(theirs, dynamic)
@@ -115,35 +119,57 @@ def main():
         runner = interpreter.get_signature_runner()
         name = next(iter(runner.get_input_details()))
 
-        def run():
-            interpreter.reset_all_variables() if run.called else None
+        def run(interpreter=interpreter, runner=runner, name=name):
+            if run.called:
+                interpreter.reset_all_variables()
             run.called = True
             runner(**{name: sequence})
 
         run.called = False
-        rows.append((f"tf-keras {'dynamic_int8' if dynamic else 'float32'}", len(content),
-                     timed(run, args.runs), None))
-    print(f"  {'variant':<22} {'bytes':>10} {'serve median':>13} {'p95':>8} "
-          f"{'step median':>12} {'p95':>8}")
+        rows.append(
+            (
+                f"tf-keras {'dynamic_int8' if dynamic else 'float32'}",
+                len(content),
+                timed(run, args.runs),
+                None,
+            )
+        )
+    print(
+        f"  {'variant':<22} {'bytes':>10} {'serve median':>13} {'p95':>8} "
+        f"{'step median':>12} {'p95':>8}"
+    )
     for name, size, serve, step in rows:
         step_text = f"{step[0]:>10.3f}ms {step[1]:>6.3f}ms" if step else ""
         print(f"  {name:<22} {size:>10,} {serve[0]:>11.3f}ms {serve[1]:>6.3f}ms {step_text}")
     by_name = {name: serve for name, _, serve, _ in rows}
     ratio = by_name["ours float32"][0] / by_name["tf-keras float32"][0]
     ratio_q = by_name["ours dynamic_int8"][0] / by_name["tf-keras dynamic_int8"][0]
-    print(f"  latency ours/tf-keras: float32 {ratio:.3f}, dynamic_int8 {ratio_q:.3f} "
-          "(target <= 1.05)")
-    print(f"  int8 size / float32 size: {report['variants']['int8']['bytes'] / float32_bytes:.3f}"
-          " (target <= 0.3); ours holds two signatures (serving_default + step)")
+    print(
+        f"  latency ours/tf-keras: float32 {ratio:.3f}, dynamic_int8 {ratio_q:.3f} (target <= 1.05)"
+    )
+    print(
+        f"  int8 size / float32 size: {report['variants']['int8']['bytes'] / float32_bytes:.3f}"
+        " (target <= 0.3); ours holds two signatures (serving_default + step)"
+    )
     for label in ("float32", "int8"):
         v = report["variants"][label]
-        print(f"  parity {label}: max|diff| {v['max_abs_diff']:.2e}, top1 "
-              f"{v['top1_agreement']:.3f}, step max|diff| {v['streaming']['max_abs_diff']:.2e}")
+        print(
+            f"  parity {label}: max|diff| {v['max_abs_diff']:.2e}, top1 "
+            f"{v['top1_agreement']:.3f}, step max|diff| {v['streaming']['max_abs_diff']:.2e}"
+        )
 
-    print("GPT decode step: 2 layers, hidden 128, 4 heads, vocab 1000, 128 positions; "
-          "position 64, 1 thread")
-    backbone = GPTBackbone(VOCAB, num_layers=2, num_heads=4, hidden_dim=128,
-                           intermediate_dim=512, max_sequence_length=128)
+    print(
+        "GPT decode step: 2 layers, hidden 128, 4 heads, vocab 1000, 128 positions; "
+        "position 64, 1 thread"
+    )
+    backbone = GPTBackbone(
+        VOCAB,
+        num_layers=2,
+        num_heads=4,
+        hidden_dim=128,
+        intermediate_dim=512,
+        max_sequence_length=128,
+    )
     gpt = GPTCausalLM(backbone)
     report = export(gpt, work / "gpt", representative_data=samples, log=lambda *_: None)
     print(f"  {'variant':<14} {'bytes':>10} {'decode median':>14} {'p95':>8}  ops")
@@ -152,10 +178,16 @@ def main():
         _, state = model.start(list(sequence[0]) * 2)  # 64 tokens of prefix
         token = np.asarray([5], np.int32)
         position = np.asarray(state["position"], np.int32)
-        decode = timed(lambda: model.runners["decode"](token=token, cache=state["cache"],
-                                                       position=position), args.runs)
-        print(f"  {label:<14} {variant['bytes']:>10,} {decode[0]:>12.3f}ms {decode[1]:>6.3f}ms"
-              f"  flex={variant['flex_ops']} while={'WHILE' in variant['ops']}")
+        decode = timed(
+            lambda m=model, t=token, c=state["cache"], p=position: m.runners["decode"](
+                token=t, cache=c, position=p
+            ),
+            args.runs,
+        )
+        print(
+            f"  {label:<14} {variant['bytes']:>10,} {decode[0]:>12.3f}ms {decode[1]:>6.3f}ms"
+            f"  flex={variant['flex_ops']} while={'WHILE' in variant['ops']}"
+        )
     gpt_sizes = {label: v["bytes"] for label, v in report["variants"].items()}
     print(f"  int8 size / float32 size: {gpt_sizes['int8'] / gpt_sizes['float32']:.3f}")
 

@@ -32,13 +32,21 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 TEXT = ROOT.parent / "shared" / "data" / "text"
 WORDSIM = ROOT.parent / "shared" / "data" / "wordsim"
-STANFORD = {"seconds": 198.0, "training_seconds": 190.0, "updates_per_second": 1.12e6,
-            "cooccurrences": 14.2e6, "wordsim353": 0.385}
+STANFORD = {
+    "seconds": 198.0,
+    "training_seconds": 190.0,
+    "updates_per_second": 1.12e6,
+    "cooccurrences": 14.2e6,
+    "wordsim353": 0.385,
+}
 
 
 def corpus_files():
     files = sorted((TEXT / "gutenberg").glob("*.txt")) + [
-        TEXT / "brown.txt", TEXT / "kjv_bible.txt", TEXT / "reuters.txt"]
+        TEXT / "brown.txt",
+        TEXT / "kjv_bible.txt",
+        TEXT / "reuters.txt",
+    ]
     missing = [str(f) for f in files if not f.is_file()]
     if missing:
         sys.exit(f"benchmarks/glove.py: the shared corpus is missing: {missing[:3]}")
@@ -46,12 +54,15 @@ def corpus_files():
 
 
 def similarity_scores(words, matrix):
-    from keras_nlpkit.metrics import word_similarity
-    from keras_nlpkit.recipes.glove import read_similarity
+    from keras_nlpkit.evaluation.metrics import word_similarity
+    from keras_nlpkit.evaluation.word_vectors import read_similarity
 
-    return {path.stem.removeprefix("EN-"): round(
-        word_similarity(words, matrix, read_similarity(path))["spearman"], 4)
-        for path in sorted(WORDSIM.glob("*.txt"))}
+    return {
+        path.stem.removeprefix("EN-"): round(
+            word_similarity(words, matrix, read_similarity(path))["spearman"], 4
+        )
+        for path in sorted(WORDSIM.glob("*.txt"))
+    }
 
 
 def main(argv=None):
@@ -72,12 +83,16 @@ def main(argv=None):
     start = time.perf_counter()
     metrics = glove.train(corpus_files(), args.out, config, verbose=2)
     wall = time.perf_counter() - start
-    from keras_nlpkit.glove import WordVectors
+    from keras_nlpkit.models import WordVectors
 
     ours = WordVectors.load_text(Path(args.out) / "vectors.txt")
-    result = {"ours": metrics | {"wall_seconds": round(wall, 1),
-                                 "similarity": similarity_scores(ours.words, ours.matrix)}}
-    result["ours"]["peak_memory_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    result = {
+        "ours": metrics
+        | {"wall_seconds": round(wall, 1), "similarity": similarity_scores(ours.words, ours.matrix)}
+    }
+    result["ours"]["peak_memory_mb"] = round(
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    )
 
     if args.peer != "none":
         counts = glove.count(corpus_files(), config, verbose=False)
@@ -85,9 +100,16 @@ def main(argv=None):
         if args.peer == "reference":
             from glove_reference import train_reference
 
-            matrix = train_reference(counts.rows, counts.cols, counts.values, len(counts.words),
-                                     dim=config.dim, epochs=config.epochs, x_max=config.x_max,
-                                     alpha=config.alpha)
+            matrix = train_reference(
+                counts.rows,
+                counts.cols,
+                counts.values,
+                len(counts.words),
+                dim=config.dim,
+                epochs=config.epochs,
+                x_max=config.x_max,
+                alpha=config.alpha,
+            )
             words = counts.words
             result["peer"] = {"name": "glove.c update rule (numba, 1 thread)"}
         else:
@@ -95,25 +117,33 @@ def main(argv=None):
             result["peer"] = {"name": f"mittens (NumPy), top {len(words)} words"}
             index = {w: n for n, w in enumerate(ours.words)}
             result["ours"]["similarity_on_peer_vocabulary"] = similarity_scores(
-                words, ours.matrix[[index[w] for w in words]])
+                words, ours.matrix[[index[w] for w in words]]
+            )
         seconds = time.perf_counter() - start
-        result["peer"] |= {"training_seconds": round(seconds, 1),
-                           "pair_updates_per_second": round(counts.nnz * config.epochs / seconds)
-                           if args.peer == "reference" else None,
-                           "similarity": similarity_scores(words, matrix)}
+        result["peer"] |= {
+            "training_seconds": round(seconds, 1),
+            "pair_updates_per_second": round(counts.nnz * config.epochs / seconds)
+            if args.peer == "reference"
+            else None,
+            "similarity": similarity_scores(words, matrix),
+        }
 
     ours = result["ours"]
     print(json.dumps(result, indent=2))
-    print(f"\nours: {ours['seconds']['total']:.1f} s end to end "
-          f"({ours['seconds']['total'] / STANFORD['seconds']:.2f}x Stanford's 198 s), "
-          f"{ours['pair_updates_per_second'] / 1e6:.2f}M pair updates/s "
-          f"({ours['pair_updates_per_second'] / STANFORD['updates_per_second']:.2f}x Stanford's "
-          f"1.12M/s), {ours['cooccurrences'] / 1e6:.1f}M co-occurrences (Stanford printed 14.2M)")
+    print(
+        f"\nours: {ours['seconds']['total']:.1f} s end to end "
+        f"({ours['seconds']['total'] / STANFORD['seconds']:.2f}x Stanford's 198 s), "
+        f"{ours['pair_updates_per_second'] / 1e6:.2f}M pair updates/s "
+        f"({ours['pair_updates_per_second'] / STANFORD['updates_per_second']:.2f}x Stanford's "
+        f"1.12M/s), {ours['cooccurrences'] / 1e6:.1f}M co-occurrences (Stanford printed 14.2M)"
+    )
     if "peer" in result:  # on the peer's vocabulary when it had a smaller one
         for name, rho in ours.get("similarity_on_peer_vocabulary", ours["similarity"]).items():
             peer = result["peer"]["similarity"][name]
-            print(f"  {name:14} ours {rho:.3f}  {result['peer']['name']}: {peer:.3f}"
-                  f"  ratio {rho / peer if peer else float('nan'):.2f}")
+            print(
+                f"  {name:14} ours {rho:.3f}  {result['peer']['name']}: {peer:.3f}"
+                f"  ratio {rho / peer if peer else float('nan'):.2f}"
+            )
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
 
@@ -122,11 +152,11 @@ def _use_generic_step():
     """Keras' autodiff train step and its Adagrad, for the comparison."""
     import keras
 
-    import keras_nlpkit.glove
+    from keras_nlpkit.models import GloVe
+    from keras_nlpkit.recipes import glove
 
-    keras_nlpkit.glove.GloVe.train_step = keras.Model.train_step
-    keras_nlpkit.glove.GloVeAdagrad = (
-        lambda lr: keras.optimizers.Adagrad(lr, initial_accumulator_value=1.0))
+    GloVe.train_step = keras.Model.train_step
+    glove.GloVeAdagrad = lambda lr: keras.optimizers.Adagrad(lr, initial_accumulator_value=1.0)
 
 
 def _mittens(counts, config, words):
@@ -137,8 +167,14 @@ def _mittens(counts, config, words):
     keep &= counts.cols < words
     dense = np.zeros((words, words), dtype=np.float64)
     dense[counts.rows[keep], counts.cols[keep]] = counts.values[keep]
-    model = Mittens(n=config.dim, xmax=config.x_max, alpha=config.alpha, max_iter=config.epochs,
-                    learning_rate=0.05, display_progress=0)
+    model = Mittens(
+        n=config.dim,
+        xmax=config.x_max,
+        alpha=config.alpha,
+        max_iter=config.epochs,
+        learning_rate=0.05,
+        display_progress=0,
+    )
     return counts.words[:words], model.fit(dense)
 
 

@@ -13,8 +13,9 @@ several threads; the order of updates, not their rule, differs).
 import numpy as np
 
 
-def train_reference(rows, cols, values, vocab_size, dim=100, epochs=15, x_max=100.0,
-                    alpha=0.75, eta=0.05, seed=0):
+def train_reference(
+    rows, cols, values, vocab_size, dim=100, epochs=15, x_max=100.0, alpha=0.75, eta=0.05, seed=0
+):
     """Returns the (vocab, dim) vectors w + w~ after `epochs` passes of per-pair AdaGrad."""
     import numba
 
@@ -49,8 +50,8 @@ def train_reference(rows, cols, values, vocab_size, dim=100, epochs=15, x_max=10
         return cost
 
     rng = np.random.default_rng(seed)
-    W = ((rng.random((vocab_size, dim)) - 0.5) / dim)
-    C = ((rng.random((vocab_size, dim)) - 0.5) / dim)
+    W = (rng.random((vocab_size, dim)) - 0.5) / dim
+    C = (rng.random((vocab_size, dim)) - 0.5) / dim
     bw = (rng.random(vocab_size) - 0.5) / dim
     bc = (rng.random(vocab_size) - 0.5) / dim
     gW, gC = np.ones_like(W), np.ones_like(C)

@@ -62,9 +62,15 @@ def main(argv=None):
         compare(
             f"TransformerEncoderBlock vs keras-hub ({batch}x{length}x{hidden})",
             _model(TransformerEncoderBlock(**encoder_args), x.shape[1:], args.jit, dtype),
-            _model(keras_hub.layers.TransformerEncoder(**encoder_args), x.shape[1:],
-                   args.jit, dtype),
-            x, x, batch * length, args.steps, args.rounds, args.warmup,
+            _model(
+                keras_hub.layers.TransformerEncoder(**encoder_args), x.shape[1:], args.jit, dtype
+            ),
+            x,
+            x,
+            batch * length,
+            args.steps,
+            args.rounds,
+            args.warmup,
         )
     )
 
@@ -75,11 +81,19 @@ def main(argv=None):
     results.append(
         compare(
             f"LSTM vs keras.layers.LSTM ({batch}x{length}x{features}->{units})",
-            _model(LSTM(units, return_sequences=True, dtype=dtype), x.shape[1:],
-                   args.jit, dtype),
-            _model(keras.layers.LSTM(units, return_sequences=True, dtype=dtype),
-                   x.shape[1:], args.jit, dtype),
-            x, y, batch * length, args.steps, args.rounds, args.warmup,
+            _model(LSTM(units, return_sequences=True, dtype=dtype), x.shape[1:], args.jit, dtype),
+            _model(
+                keras.layers.LSTM(units, return_sequences=True, dtype=dtype),
+                x.shape[1:],
+                args.jit,
+                dtype,
+            ),
+            x,
+            y,
+            batch * length,
+            args.steps,
+            args.rounds,
+            args.warmup,
         )
     )
 
@@ -89,8 +103,11 @@ def main(argv=None):
         "benchmark": "layers",
         "machine": f"{platform.machine()}, {os.cpu_count()} cpus, "
         f"gpus={len(tf.config.list_physical_devices('GPU'))}",
-        "versions": {"keras": keras.__version__, "keras_hub": keras_hub.__version__,
-                     "tensorflow": tf.__version__},
+        "versions": {
+            "keras": keras.__version__,
+            "keras_hub": keras_hub.__version__,
+            "tensorflow": tf.__version__,
+        },
         "jit_compile": args.jit,
         "dtype_policy": dtype,
         "results": results,

@@ -107,20 +107,25 @@ def run(name, steps, jit):
             start = time.perf_counter()
             losses.append(float(model.train_on_batch(x, y)))
             times.append(time.perf_counter() - start)
-        rows.append({
-            "model": name,
-            "policy": policy,
-            "initial_max_abs_diff_vs_float32": float(np.max(np.abs(output - reference_output))),
-            "ms_per_step": round(1000 * statistics.median(times[steps // 4:]), 2),
-            "first_loss": round(losses[0], 4),
-            "last_loss": round(losses[-1], 4),
-            "all_finite": bool(np.all(np.isfinite(losses))),
-            "weights_float32": all(w.dtype == "float32" for w in model.trainable_weights),
-        })
+        rows.append(
+            {
+                "model": name,
+                "policy": policy,
+                "initial_max_abs_diff_vs_float32": float(np.max(np.abs(output - reference_output))),
+                "ms_per_step": round(1000 * statistics.median(times[steps // 4 :]), 2),
+                "first_loss": round(losses[0], 4),
+                "last_loss": round(losses[-1], 4),
+                "all_finite": bool(np.all(np.isfinite(losses))),
+                "weights_float32": all(w.dtype == "float32" for w in model.trainable_weights),
+            }
+        )
         r = rows[-1]
-        print(f"{name:18s} {policy:15s} {r['ms_per_step']:8.2f} ms/step  loss "
-              f"{r['first_loss']:.3f} -> {r['last_loss']:.3f}  finite={r['all_finite']}  "
-              f"init diff {r['initial_max_abs_diff_vs_float32']:.4f}", flush=True)
+        print(
+            f"{name:18s} {policy:15s} {r['ms_per_step']:8.2f} ms/step  loss "
+            f"{r['first_loss']:.3f} -> {r['last_loss']:.3f}  finite={r['all_finite']}  "
+            f"init diff {r['initial_max_abs_diff_vs_float32']:.4f}",
+            flush=True,
+        )
     return rows
 
 
@@ -132,18 +137,26 @@ def main(argv=None):
     args = parser.parse_args(argv)
     results = [row for name in args.models for row in run(name, args.steps, args.jit)]
     devices = [str(d) for d in keras.distribution.list_devices()]
-    print(json.dumps({
-        "benchmark": "mixed_precision",
-        "backend": keras.backend.backend(),
-        "keras": keras.__version__,
-        "devices": devices,
-        "machine": f"{platform.machine()}, {os.cpu_count()} cpus",
-        "jit_compile": args.jit,
-        "steps": args.steps,
-        "results": results,
-    }, indent=2))
-    failed = [r for r in results if not (r["all_finite"] and r["weights_float32"]
-                                         and r["last_loss"] < r["first_loss"])]
+    print(
+        json.dumps(
+            {
+                "benchmark": "mixed_precision",
+                "backend": keras.backend.backend(),
+                "keras": keras.__version__,
+                "devices": devices,
+                "machine": f"{platform.machine()}, {os.cpu_count()} cpus",
+                "jit_compile": args.jit,
+                "steps": args.steps,
+                "results": results,
+            },
+            indent=2,
+        )
+    )
+    failed = [
+        r
+        for r in results
+        if not (r["all_finite"] and r["weights_float32"] and r["last_loss"] < r["first_loss"])
+    ]
     return 1 if failed else 0
 
 

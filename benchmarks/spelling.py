@@ -16,9 +16,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from keras_nlpkit.recipes import spelling_correction as spelling  # noqa: E402
+from keras_nlpkit.evaluation.spelling import measure  # noqa: E402
+from keras_nlpkit.evaluation.spelling_peers import pyspellchecker_peer  # noqa: E402
+from keras_nlpkit.evaluation.spelling_peers import symspell_peer  # noqa: E402
+from keras_nlpkit.ondevice import SpellingCorrector  # noqa: E402
+from keras_nlpkit.ondevice import find_export_dir  # noqa: E402
+from keras_nlpkit.text.misspellings import read_pairs  # noqa: E402
+from keras_nlpkit.text.misspellings import symspell_dictionary_path  # noqa: E402
 
-DEFAULT_PAIRS = spelling.SHARED_DEV
+DEFAULT_PAIRS = Path(__file__).resolve().parents[2] / "shared/data/spelling/spell-testset1.txt"
 
 
 def main(argv=None):
@@ -29,34 +35,37 @@ def main(argv=None):
     parser.add_argument("--json", default=None, help="also write the figures here")
     args = parser.parse_args(argv)
 
-    pairs = spelling.read_pairs(args.pairs)
-    export_dir = spelling.export_folder(args.model)
+    pairs = read_pairs(args.pairs)
+    _, manifest = find_export_dir(args.model, "spelling")
     rows = {}
     for variant in args.variants:
-        path = export_dir / f"model_{variant}.tflite"
-        if not path.is_file():
-            print(f"(no {path.name}: skipped)", file=sys.stderr)
+        if variant not in manifest["variants"]:
+            print(f"(no {variant} model: skipped)", file=sys.stderr)
             continue
-        corrector = spelling.load_corrector(args.model, variant)
-        row = spelling.measure(lambda w: [x for x, _ in corrector.correct(w, k=5)], pairs)
-        row["bytes"] = path.stat().st_size
+        corrector = SpellingCorrector(args.model, variant=variant)
+        row = measure(lambda w, c=corrector: [x for x, _ in c.correct(w, k=5)], pairs)
+        row["bytes"] = corrector.model.path.stat().st_size
         rows[f"ours_{variant}"] = row
-    rows["symspell"] = spelling.measure(spelling.symspell_peer(), pairs)
-    rows["symspell"]["bytes"] = spelling.symspell_dictionary_path().stat().st_size
-    rows["pyspellchecker"] = spelling.measure(spelling.pyspellchecker_peer(), pairs)
+    rows["symspell"] = measure(symspell_peer(), pairs)
+    rows["symspell"]["bytes"] = symspell_dictionary_path().stat().st_size
+    rows["pyspellchecker"] = measure(pyspellchecker_peer(), pairs)
 
     reference = rows["symspell"]
-    header = (f"{'':22} {'acc@1':>6} {'acc@5':>6} {'kept':>6} {'med ms':>8} {'p95 ms':>8} "
-              f"{'bytes':>11} {'acc@1/sym':>9} {'ms/sym':>7}")
+    header = (
+        f"{'':22} {'acc@1':>6} {'acc@5':>6} {'kept':>6} {'med ms':>8} {'p95 ms':>8} "
+        f"{'bytes':>11} {'acc@1/sym':>9} {'ms/sym':>7}"
+    )
     print(f"{args.pairs}: {len(pairs)} pairs")
     print(header)
     for name, row in rows.items():
         latency = row["latency"]
-        print(f"{name:22} {row['accuracy@1']:6.3f} {row['accuracy@5']:6.3f} "
-              f"{row['kept_correct_rate']:6.3f} {latency['median_ms']:8.3f} "
-              f"{latency['p95_ms']:8.3f} {row.get('bytes', 0):11,} "
-              f"{row['accuracy@1'] / max(reference['accuracy@1'], 1e-9):9.2f} "
-              f"{latency['median_ms'] / max(reference['latency']['median_ms'], 1e-9):7.1f}")
+        print(
+            f"{name:22} {row['accuracy@1']:6.3f} {row['accuracy@5']:6.3f} "
+            f"{row['kept_correct_rate']:6.3f} {latency['median_ms']:8.3f} "
+            f"{latency['p95_ms']:8.3f} {row.get('bytes', 0):11,} "
+            f"{row['accuracy@1'] / max(reference['accuracy@1'], 1e-9):9.2f} "
+            f"{latency['median_ms'] / max(reference['latency']['median_ms'], 1e-9):7.1f}"
+        )
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2, sort_keys=True) + "\n")
     return rows

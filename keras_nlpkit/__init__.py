@@ -1,9 +1,15 @@
-"""keras-nlpkit: Keras 3 NLP layers that export to builtin-only TFLite.
+"""keras-nlpkit: Keras 3 NLP layers that train with `model.fit` and ship as builtin-only TFLite.
 
-Submodules load on first use, so that `keras_nlpkit.runtime` (the on-device
-runtime) and `keras_nlpkit.tokenizers` import without TensorFlow or Keras, as on a
-phone. Importing `keras_nlpkit.layers` or `keras_nlpkit.models` registers their
-classes for `keras.saving.load_model`.
+Three rooms (docs/ARCHITECTURE.md):
+
+- training side: `layers`, `models`, `tokenizers`, `text` (preparing training data),
+  `export` (a model → SavedModel + TFLite + manifest), `evaluation` (metrics, peers);
+- `recipes`: what `nlpkit` runs — a config, its arguments and `run` per command;
+- `ondevice`: what an app mirrors, TF-free by contract.
+
+Submodules load on first use, so that `keras_nlpkit.ondevice` imports without
+TensorFlow or Keras, as on a phone. Importing `keras_nlpkit.layers` or
+`keras_nlpkit.models` registers their classes for `keras.saving.load_model`.
 """
 
 import importlib
@@ -13,9 +19,18 @@ import os
 # KERAS_BACKEND (e.g. "jax") from the user always wins.
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
-_SUBMODULES = ("export", "glove", "layers", "models", "recipes", "runtime", "tokenizers")
+_SUBMODULES = (
+    "evaluation",
+    "export",
+    "layers",
+    "models",
+    "ondevice",
+    "recipes",
+    "text",
+    "tokenizers",
+)
 
 
 def __getattr__(name):

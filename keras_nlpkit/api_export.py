@@ -11,13 +11,14 @@ _PUBLIC = {}
 def nlpkit_export(path):
     """Registers `symbol` for Keras serialisation and under the public name `path`.
 
-    `path` is the full public name, e.g. `"keras_nlpkit.layers.LSTM"`. Classes are
-    registered with `keras.saving.register_keras_serializable(package="keras_nlpkit")`
-    so that `.keras` files load without `custom_objects`.
+    `path` is the full public name, e.g. `"keras_nlpkit.layers.LSTM"`. Keras
+    classes (those with `get_config`) are registered with
+    `keras.saving.register_keras_serializable(package="keras_nlpkit")` so that
+    `.keras` files load without `custom_objects`; other symbols are only published.
     """
 
     def decorator(symbol):
-        if isinstance(symbol, type):
+        if isinstance(symbol, type) and hasattr(symbol, "get_config"):  # a Keras object
             keras.saving.register_keras_serializable(package="keras_nlpkit")(symbol)
         _PUBLIC[path] = symbol
         return symbol

@@ -33,8 +33,9 @@ def tflite_export_hints_active():
     return getattr(_hints, "active", False)
 
 
-def lstm_as_tflite_composite(run, inputs, init_h, init_c, kernel, recurrent_kernel, bias,
-                             go_backwards):
+def lstm_as_tflite_composite(
+    run, inputs, init_h, init_c, kernel, recurrent_kernel, bias, go_backwards
+):
     """Runs an LSTM over a sequence as the composite function TFLite fuses.
 
     TensorFlow Lite's converter (its `prepare-composite-functions` pass) replaces
@@ -105,8 +106,7 @@ def recurrent_scan(step, states, xs):
     flat_xs = [tf.convert_to_tensor(x) for x in keras.tree.flatten(xs)]
     length = tf.shape(flat_xs[0])[0]
     inputs = [
-        tf.TensorArray(x.dtype, size=length, element_shape=x.shape[1:]).unstack(x)
-        for x in flat_xs
+        tf.TensorArray(x.dtype, size=length, element_shape=x.shape[1:]).unstack(x) for x in flat_xs
     ]
     outputs = tf.TensorArray(states[0].dtype, size=length, element_shape=states[0].shape)
 
@@ -142,9 +142,13 @@ def adagrad_update(variable, accumulator, gradient, learning_rate):
             return (v.value if isinstance(v, keras.Variable) else v).handle
 
         tf.raw_ops.ResourceApplyAdagradV2(
-            var=handle(variable), accum=handle(accumulator),
-            lr=ops.cast(learning_rate, variable.dtype), epsilon=ops.cast(0.0, variable.dtype),
-            grad=gradient, use_locking=False, update_slots=True,
+            var=handle(variable),
+            accum=handle(accumulator),
+            lr=ops.cast(learning_rate, variable.dtype),
+            epsilon=ops.cast(0.0, variable.dtype),
+            grad=gradient,
+            use_locking=False,
+            update_slots=True,
         )
         return
     accumulator.assign(accumulator + ops.square(gradient))

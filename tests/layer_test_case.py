@@ -120,9 +120,7 @@ def run_layer_test(
     inputs = _symbolic(input_data)
     functional_layer = layer_cls(**init_kwargs)
     symbolic = _call(functional_layer, inputs, call_kwargs)
-    assert [tuple(x.shape) for x in _flat(symbolic)] == [
-        tuple(s) for s in expected_shapes
-    ]
+    assert [tuple(x.shape) for x in _flat(symbolic)] == [tuple(s) for s in expected_shapes]
     model = keras.Model(inputs, symbolic)
     _reset_states(model)
     predicted = model(input_data)
@@ -176,8 +174,9 @@ def _model_call(model, input_data):
     return model(input_data)
 
 
-def run_model_test(make_model, input_data, padded_input_data, real_positions, tmp_path,
-                   call=_model_call):
+def run_model_test(
+    make_model, input_data, padded_input_data, real_positions, tmp_path, call=_model_call
+):
     """The `run_layer_test` checks for a model: config, save/load, mixed precision, masks.
 
     Args:

@@ -68,9 +68,7 @@ class BaseAttention(keras.layers.Layer):
         )
         weights = masked_softmax(scores, attention_mask)  # (batch, Tq, Tv)
         if training and self.dropout > 0:
-            weights = keras.random.dropout(
-                weights, rate=self.dropout, seed=self.seed_generator
-            )
+            weights = keras.random.dropout(weights, rate=self.dropout, seed=self.seed_generator)
         output = ops.matmul(weights, value)  # (batch, Tq, value_dim)
         if query_mask is not None:
             output = output * ops.expand_dims(ops.cast(query_mask, output.dtype), -1)

@@ -62,8 +62,7 @@ class DotProductAttention(BaseAttention):
         super().__init__(dropout=dropout, seed=seed, **kwargs)
         if score_mode not in ("dot", "general"):
             raise ValueError(
-                '`score_mode` must be "dot" or "general". '
-                f"Received: score_mode={score_mode!r}"
+                f'`score_mode` must be "dot" or "general". Received: score_mode={score_mode!r}'
             )
         self.score_mode = score_mode
         self.scale = scale
@@ -97,9 +96,7 @@ class DotProductAttention(BaseAttention):
             {
                 "score_mode": self.score_mode,
                 "scale": self.scale,
-                "kernel_initializer": keras.initializers.serialize(
-                    self.kernel_initializer
-                ),
+                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
             }
         )
         return config

@@ -146,7 +146,13 @@ class LSTM(RecurrentLayer):
             return outputs, h, c
 
         last_output, outputs = backend.lstm_as_tflite_composite(
-            run, sequences, h0, c0, self.kernel, self.recurrent_kernel, bias,
+            run,
+            sequences,
+            h0,
+            c0,
+            self.kernel,
+            self.recurrent_kernel,
+            bias,
             go_backwards=self.go_backwards,
         )
         return outputs if self.return_sequences else last_output

@@ -15,9 +15,7 @@ def causal_mask(query_length, key_length, start_index=0):
     `start_index` is the position of the first query in the key sequence, so one
     cached decoding step (`query_length=1`) at position `p` sees keys `0..p`.
     """
-    query_positions = ops.arange(query_length, dtype="int32") + ops.cast(
-        start_index, "int32"
-    )
+    query_positions = ops.arange(query_length, dtype="int32") + ops.cast(start_index, "int32")
     key_positions = ops.arange(key_length, dtype="int32")
     return ops.expand_dims(query_positions, 1) >= ops.expand_dims(key_positions, 0)
 
@@ -51,9 +49,7 @@ def merge_attention_masks(
         attention_mask = ops.cast(attention_mask, "bool")
         mask = attention_mask if mask is None else ops.logical_and(mask, attention_mask)
     if use_causal_mask:
-        causal = ops.expand_dims(
-            causal_mask(query_length, key_length, start_index), axis=0
-        )
+        causal = ops.expand_dims(causal_mask(query_length, key_length, start_index), axis=0)
         mask = causal if mask is None else ops.logical_and(mask, causal)
     return mask
 

@@ -206,8 +206,10 @@ class MultiHeadAttention(keras.layers.Layer):
 
         padding = value_mask
         if key_mask is not None:
-            padding = key_mask if padding is None else ops.logical_and(
-                ops.cast(padding, "bool"), ops.cast(key_mask, "bool")
+            padding = (
+                key_mask
+                if padding is None
+                else ops.logical_and(ops.cast(padding, "bool"), ops.cast(key_mask, "bool"))
             )
         if query_mask is not None:
             query_rows = ops.expand_dims(ops.cast(query_mask, "bool"), -1)
@@ -234,9 +236,7 @@ class MultiHeadAttention(keras.layers.Layer):
         weights = masked_softmax(scores, mask)  # (b, h, Tq, Tv)
         attended = weights
         if training and self.dropout > 0:
-            attended = keras.random.dropout(
-                weights, rate=self.dropout, seed=self.seed_generator
-            )
+            attended = keras.random.dropout(weights, rate=self.dropout, seed=self.seed_generator)
         context = ops.matmul(attended, v)  # (b, h, Tq, dv)
         context = ops.transpose(context, (0, 2, 1, 3))  # (b, Tq, h, dv)
         heads, value_head_dim, output_dim = self.output_kernel.shape
@@ -268,7 +268,7 @@ class MultiHeadAttention(keras.layers.Layer):
         )
         results = (output,)
         if return_attention_scores:
-            key_length = (cache.shape[2] if cache is not None else value.shape[1])
+            key_length = cache.shape[2] if cache is not None else value.shape[1]
             results += (
                 keras.KerasTensor(
                     (query.shape[0], self.num_heads, query.shape[1], key_length),
@@ -289,9 +289,7 @@ class MultiHeadAttention(keras.layers.Layer):
                 "output_dim": self.output_dim,
                 "dropout": self.dropout,
                 "use_bias": self.use_bias,
-                "kernel_initializer": keras.initializers.serialize(
-                    self.kernel_initializer
-                ),
+                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
                 "bias_initializer": keras.initializers.serialize(self.bias_initializer),
                 "seed": self.seed,
             }

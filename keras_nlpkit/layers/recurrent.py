@@ -159,8 +159,7 @@ class RecurrentLayer(keras.layers.Layer):
     def get_initial_state(self, batch_size):
         """Zero states, a list ordered as `state_names`, each `(batch, units)`."""
         return [
-            ops.zeros((batch_size, self.units), dtype=self.compute_dtype)
-            for _ in self.state_names
+            ops.zeros((batch_size, self.units), dtype=self.compute_dtype) for _ in self.state_names
         ]
 
     def reset_state(self):
@@ -303,28 +302,16 @@ class RecurrentLayer(keras.layers.Layer):
             {
                 "units": self.units,
                 "activation": keras.activations.serialize(self.activation),
-                "recurrent_activation": keras.activations.serialize(
-                    self.recurrent_activation
-                ),
+                "recurrent_activation": keras.activations.serialize(self.recurrent_activation),
                 "use_bias": self.use_bias,
-                "kernel_initializer": keras.initializers.serialize(
-                    self.kernel_initializer
-                ),
-                "recurrent_initializer": keras.initializers.serialize(
-                    self.recurrent_initializer
-                ),
+                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+                "recurrent_initializer": keras.initializers.serialize(self.recurrent_initializer),
                 "bias_initializer": keras.initializers.serialize(self.bias_initializer),
-                "kernel_regularizer": keras.regularizers.serialize(
-                    self.kernel_regularizer
-                ),
-                "recurrent_regularizer": keras.regularizers.serialize(
-                    self.recurrent_regularizer
-                ),
+                "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer),
+                "recurrent_regularizer": keras.regularizers.serialize(self.recurrent_regularizer),
                 "bias_regularizer": keras.regularizers.serialize(self.bias_regularizer),
                 "kernel_constraint": keras.constraints.serialize(self.kernel_constraint),
-                "recurrent_constraint": keras.constraints.serialize(
-                    self.recurrent_constraint
-                ),
+                "recurrent_constraint": keras.constraints.serialize(self.recurrent_constraint),
                 "bias_constraint": keras.constraints.serialize(self.bias_constraint),
                 "dropout": self.dropout,
                 "recurrent_dropout": self.recurrent_dropout,

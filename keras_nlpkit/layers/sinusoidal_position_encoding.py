@@ -50,9 +50,7 @@ class SinusoidalPositionEncoding(keras.layers.Layer):
     def call(self, inputs, start_index=0):
         shape = ops.shape(inputs)
         length, hidden = shape[-2], shape[-1]
-        positions = ops.cast(ops.arange(length), "float32") + ops.cast(
-            start_index, "float32"
-        )
+        positions = ops.cast(ops.arange(length), "float32") + ops.cast(start_index, "float32")
         dims = ops.arange(hidden)
         pair = ops.cast(dims - dims % 2, "float32")  # 2j for both 2j and 2j + 1
         inverse_frequency = ops.power(

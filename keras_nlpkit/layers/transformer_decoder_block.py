@@ -151,4 +151,3 @@ class TransformerDecoderBlock(TransformerBlock):
 
     def compute_mask(self, decoder_sequence, mask=None):
         return mask
-

@@ -15,8 +15,14 @@ from keras_nlpkit.tokenizers import CharacterTokenizer
 WORDS = ("cat", "dog", "bird", "fox", "owl")
 VERBS = ("sees", "likes", "chases", "finds")
 PLACES = ("sun", "tree", "house", "river", "hill")
-SENTENCES = [f"the {a} {v} the {p} and the {b}." for a in WORDS for v in VERBS
-             for p in PLACES for b in WORDS if a != b]
+SENTENCES = [
+    f"the {a} {v} the {p} and the {b}."
+    for a in WORDS
+    for v in VERBS
+    for p in PLACES
+    for b in WORDS
+    if a != b
+]
 TOKENIZER = CharacterTokenizer(["<unk>"] + sorted(set("".join(SENTENCES))))
 
 
@@ -32,8 +38,9 @@ def training_windows(length=32):
 
 def train(model, epochs):
     x, y = training_windows()
-    model.compile(keras.optimizers.Adam(1e-2),
-                  keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.compile(
+        keras.optimizers.Adam(1e-2), keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    )
     model.fit(x, y, batch_size=16, epochs=epochs, verbose=0)
     return model
 
@@ -62,25 +69,41 @@ def lstm_lm():
 @pytest.fixture(scope="session")
 def lstm_export(lstm_lm, representative_file, tmp_path_factory):
     out = tmp_path_factory.mktemp("lstm") / "export"
-    report = export(lstm_lm, out, representative_data=representative_file,
-                    tokenizer=TOKENIZER, log=lambda *_: None)
+    report = export(
+        lstm_lm,
+        out,
+        representative_data=representative_file,
+        tokenizer=TOKENIZER,
+        log=lambda *_: None,
+    )
     return out, report
 
 
 @pytest.fixture(scope="session")
 def gpt_lm():
     keras.utils.set_random_seed(2)
-    backbone = GPTBackbone(TOKENIZER.vocabulary_size, num_layers=2, num_heads=2,
-                           hidden_dim=32, intermediate_dim=64, max_sequence_length=64)
+    backbone = GPTBackbone(
+        TOKENIZER.vocabulary_size,
+        num_layers=2,
+        num_heads=2,
+        hidden_dim=32,
+        intermediate_dim=64,
+        max_sequence_length=64,
+    )
     return train(GPTCausalLM(backbone), epochs=3)
 
 
 @pytest.fixture(scope="session")
 def gpt_export(gpt_lm, representative_file, tmp_path_factory):
     out = tmp_path_factory.mktemp("gpt") / "export"
-    report = export(gpt_lm, out, quantize=["none", "dynamic", "int8"],
-                    representative_data=representative_file, tokenizer=TOKENIZER,
-                    log=lambda *_: None)
+    report = export(
+        gpt_lm,
+        out,
+        quantize=["float32", "dynamic_int8", "int8"],
+        representative_data=representative_file,
+        tokenizer=TOKENIZER,
+        log=lambda *_: None,
+    )
     return out, report
 
 

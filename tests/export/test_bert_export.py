@@ -6,7 +6,7 @@ import numpy as np
 from keras_nlpkit.export import export
 from keras_nlpkit.models import BertBackbone
 from keras_nlpkit.models import BertClassifier
-from keras_nlpkit.runtime import OnDeviceModel
+from keras_nlpkit.ondevice import OnDeviceModel
 
 
 def packed_pairs(count, length, vocabulary_size, seed):
@@ -19,24 +19,39 @@ def packed_pairs(count, length, vocabulary_size, seed):
         ids = [1, *rng.integers(5, vocabulary_size, a), 2, *rng.integers(5, vocabulary_size, b), 2]
         token_ids[row, : len(ids)] = ids
         segment_ids[row, a + 2 : len(ids)] = 1
-    inputs = {"token_ids": token_ids, "segment_ids": segment_ids,
-              "padding_mask": (token_ids != 0).astype("int32")}
+    inputs = {
+        "token_ids": token_ids,
+        "segment_ids": segment_ids,
+        "padding_mask": (token_ids != 0).astype("int32"),
+    }
     return inputs, (token_ids[:, 1] % 2).astype("int32")
 
 
 def test_fine_tuned_bert_classifier_exports_builtin_only_with_parity(tmp_path):
-    backbone = BertBackbone(vocabulary_size=300, num_layers=2, num_heads=2, hidden_dim=32,
-                            intermediate_dim=64, max_sequence_length=32)
+    backbone = BertBackbone(
+        vocabulary_size=300,
+        num_layers=2,
+        num_heads=2,
+        hidden_dim=32,
+        intermediate_dim=64,
+        max_sequence_length=32,
+    )
     model = BertClassifier(backbone, num_classes=2)
     x, y = packed_pairs(256, 24, 300, seed=0)
-    model.compile(keras.optimizers.Adam(3e-3),
-                  keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.compile(
+        keras.optimizers.Adam(3e-3), keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    )
     model.fit(x, y, batch_size=32, epochs=2, verbose=0)
 
     held_out, _ = packed_pairs(40, 24, 300, seed=1)
     np.savez(tmp_path / "samples.npz", **held_out)
-    report = export(model, tmp_path / "bert", quantize=["none", "dynamic", "int8"],
-                    representative_data=tmp_path / "samples.npz", log=lambda *_: None)
+    report = export(
+        model,
+        tmp_path / "bert",
+        quantize=["float32", "dynamic_int8", "int8"],
+        representative_data=tmp_path / "samples.npz",
+        log=lambda *_: None,
+    )
     assert report["signatures"] == ["serving_default"]
     for label, variant in report["variants"].items():
         assert variant["flex_ops"] == [] and variant["custom_ops"] == [], label

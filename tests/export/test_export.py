@@ -8,12 +8,12 @@ import keras
 import numpy as np
 import pytest
 
+from keras_nlpkit.errors import UserInputError
 from keras_nlpkit.export import ExportError
 from keras_nlpkit.export import export
 from keras_nlpkit.layers import MultiHeadAttention
-from keras_nlpkit.runtime import OnDeviceModel
-from keras_nlpkit.runtime import describe_tflite
-
+from keras_nlpkit.ondevice import OnDeviceModel
+from keras_nlpkit.ondevice import describe_tflite
 from tests.export.conftest import TOKENIZER
 from tests.export.conftest import recurrent_lm
 
@@ -63,12 +63,13 @@ def test_runtime_matches_keras_top_k_greedy_and_beam(lstm_lm, lstm_export):
     ids = list(prompt)
     for _ in range(12):
         ids.append(int(np.argmax(np.asarray(lstm_lm(np.asarray([ids]))[0, -1]))))
-    assert model.greedy(prompt, max_new_tokens=12) == ids[len(prompt):]
+    assert model.greedy(prompt, max_new_tokens=12) == ids[len(prompt) :]
     beams = model.beam_search(prompt, beam_width=4, max_new_tokens=8, alpha=0.0)
     assert len(beams) == 4 and beams[0][1] >= beams[-1][1]
-    assert model.beam_search(prompt, beam_width=1, max_new_tokens=8)[0][0] == ids[
-        len(prompt) : len(prompt) + 8
-    ]
+    assert (
+        model.beam_search(prompt, beam_width=1, max_new_tokens=8)[0][0]
+        == ids[len(prompt) : len(prompt) + 8]
+    )
     # Beam search finds a hypothesis at least as likely as greedy's (alpha=0: raw log-prob).
     greedy_score = _log_prob(lstm_lm, prompt, ids[len(prompt) : len(prompt) + 8])
     assert beams[0][1] >= greedy_score - 1e-4
@@ -76,8 +77,11 @@ def test_runtime_matches_keras_top_k_greedy_and_beam(lstm_lm, lstm_export):
 
 def _log_prob(model, prompt, continuation):
     logits = np.asarray(model(np.asarray([prompt + continuation])))[0].astype("float64")
-    logp = logits - np.log(np.exp(logits - logits.max(-1, keepdims=True)).sum(-1,
-                           keepdims=True)) - logits.max(-1, keepdims=True)
+    logp = (
+        logits
+        - np.log(np.exp(logits - logits.max(-1, keepdims=True)).sum(-1, keepdims=True))
+        - logits.max(-1, keepdims=True)
+    )
     positions = range(len(prompt) - 1, len(prompt) + len(continuation) - 1)
     return float(sum(logp[p, t] for p, t in zip(positions, continuation)))
 
@@ -85,7 +89,7 @@ def _log_prob(model, prompt, continuation):
 def test_runtime_imports_no_tensorflow(lstm_export):
     out, _ = lstm_export
     script = (
-        "import sys; from keras_nlpkit.runtime import OnDeviceModel;"
+        "import sys; from keras_nlpkit.ondevice import OnDeviceModel;"
         f"m = OnDeviceModel({str(out)!r}, variant='int8');"
         "print(m.decode(m.greedy(m.encode('the dog '), 5)));"
         "bad = [n for n in sys.modules if n.split('.')[0] in ('tensorflow', 'keras', 'jax')];"
@@ -112,7 +116,7 @@ def test_gpt_prefill_decode_export_with_builtins_only(gpt_lm, gpt_export):
     ids = list(prompt)
     for _ in range(10):
         ids.append(int(np.argmax(np.asarray(gpt_lm(np.asarray([ids]))[0, -1]))))
-    assert model.greedy(prompt, max_new_tokens=10) == ids[len(prompt):]
+    assert model.greedy(prompt, max_new_tokens=10) == ids[len(prompt) :]
     assert len(model.beam_search(prompt, beam_width=3, max_new_tokens=6)) == 3
 
 
@@ -125,11 +129,16 @@ def test_gpt_from_keras_hub_exports_approximate_gelu_with_builtins_only(tmp_path
     from keras_nlpkit.models import GPTCausalLM
 
     keras.utils.set_random_seed(5)
-    hub = keras_hub.models.GPT2Backbone(vocabulary_size=TOKENIZER.vocabulary_size,
-                                        num_layers=2, num_heads=2, hidden_dim=32,
-                                        intermediate_dim=64, max_sequence_length=32)
+    hub = keras_hub.models.GPT2Backbone(
+        vocabulary_size=TOKENIZER.vocabulary_size,
+        num_layers=2,
+        num_heads=2,
+        hidden_dim=32,
+        intermediate_dim=64,
+        max_sequence_length=32,
+    )
     model = GPTCausalLM(GPTBackbone.from_keras_hub(hub))
-    report = export(model, tmp_path / "gpt2", quantize=["none"], tokenizer=TOKENIZER, **QUIET)
+    report = export(model, tmp_path / "gpt2", quantize=["float32"], tokenizer=TOKENIZER, **QUIET)
     float32 = report["variants"]["float32"]
     assert report["signatures"] == ["serving_default", "prefill", "decode"]
     assert float32["flex_ops"] == [] and float32["custom_ops"] == []
@@ -139,11 +148,12 @@ def test_gpt_from_keras_hub_exports_approximate_gelu_with_builtins_only(tmp_path
     on_device = OnDeviceModel(tmp_path / "gpt2")
     prompt = TOKENIZER.encode("the fox ")
     assert on_device.greedy(prompt, max_new_tokens=6) == model.generate(
-        prompt, max_length=len(prompt) + 6, strip_prompt=True)
+        prompt, max_length=len(prompt) + 6, strip_prompt=True
+    )
 
 
 def test_gru_streaming_step_matches_the_sequence(gru_lm, tmp_path):
-    report = export(gru_lm, tmp_path / "gru", quantize=["none"], **QUIET)
+    report = export(gru_lm, tmp_path / "gru", quantize=["float32"], **QUIET)
     variant = report["variants"]["float32"]
     assert variant["flex_ops"] == [] and variant["custom_ops"] == []
     assert variant["max_abs_diff"] <= 1e-4
@@ -159,14 +169,14 @@ def causal_attention_model(attention):
 
 def test_our_causal_attention_is_builtin_only_and_keras_needs_flex(tmp_path):
     ours = causal_attention_model(MultiHeadAttention(num_heads=2, key_dim=8, name="ours"))
-    report = export(ours, tmp_path / "ours", quantize=["none"], **QUIET)
+    report = export(ours, tmp_path / "ours", quantize=["float32"], **QUIET)
     assert report["variants"]["float32"]["flex_ops"] == []
     assert report["variants"]["float32"]["max_abs_diff"] <= 1e-4
     theirs = causal_attention_model(
         keras.layers.MultiHeadAttention(num_heads=2, key_dim=8, name="keras_mha")
     )
     with pytest.raises(ExportError, match=r"FlexStridedSlice \(from layer .*'keras_mha'"):
-        export(theirs, tmp_path / "theirs", quantize=["none"], **QUIET)
+        export(theirs, tmp_path / "theirs", quantize=["float32"], **QUIET)
     assert not (tmp_path / "theirs").exists()
 
 
@@ -175,16 +185,16 @@ def test_flex_is_refused_by_default_and_written_with_allow_flex(tmp_path):
         keras.layers.MultiHeadAttention(num_heads=2, key_dim=8, name="keras_mha")
     )
     with pytest.raises(ExportError, match="pass --allow-flex"):
-        export(model, tmp_path / "refused", quantize=["none"], **QUIET)
+        export(model, tmp_path / "refused", quantize=["float32"], **QUIET)
     assert [p.name for p in tmp_path.iterdir()] == []  # no staging folder left behind
-    report = export(model, tmp_path / "flex", quantize=["none"], allow_flex=True, **QUIET)
+    report = export(model, tmp_path / "flex", quantize=["float32"], allow_flex=True, **QUIET)
     assert report["variants"]["float32"]["flex_ops"] == ["FlexStridedSlice"]
     assert "max_abs_diff" not in report["variants"]["float32"]  # cannot run without Flex
 
 
 def test_keras_lstm_converts_only_to_a_loop_ours_to_the_fused_kernel(tmp_path):
     model = recurrent_lm(keras.layers.LSTM(8, return_sequences=True, name="keras_lstm"))
-    report = export(model, tmp_path / "keras_lstm", quantize=["none"], **QUIET)
+    report = export(model, tmp_path / "keras_lstm", quantize=["float32"], **QUIET)
     assert "UNIDIRECTIONAL_SEQUENCE_LSTM" not in report["variants"]["float32"]["ops"]
     assert "WHILE" in report["variants"]["float32"]["ops"]
 
@@ -208,7 +218,7 @@ def test_fused_lstm_cell_state_is_not_clipped(tmp_path):
     ids = np.asarray([[1] * 30 + [2] * 25], "int32")  # c: up to 30, back down to 5
     expected = np.asarray(model(ids))
     assert np.all(expected > 0.99)  # tanh(5); a clipped cell would end at tanh(-15)
-    export(model, tmp_path / "clip", quantize=["none"], **QUIET)
+    export(model, tmp_path / "clip", quantize=["float32"], **QUIET)
     got = OnDeviceModel(tmp_path / "clip").serve(token_ids=ids)["logits"]
     np.testing.assert_allclose(got, expected, atol=1e-4)
 
@@ -219,31 +229,37 @@ def test_tf_keras_model_and_savedmodel_export(tmp_path):
 
     from keras_nlpkit.export import load_source
 
-    legacy = tf_keras.Sequential([
-        tf_keras.layers.Embedding(30, 8, input_length=None),
-        tf_keras.layers.LSTM(16, return_sequences=True),
-        tf_keras.layers.Dense(30),
-    ])
+    legacy = tf_keras.Sequential(
+        [
+            tf_keras.layers.Embedding(30, 8, input_length=None),
+            tf_keras.layers.LSTM(16, return_sequences=True),
+            tf_keras.layers.Dense(30),
+        ]
+    )
     legacy.build((None, None))
     legacy.save(tmp_path / "legacy.h5")
-    report = export(load_source(tmp_path / "legacy.h5"), tmp_path / "from_h5",
-                    quantize=["none"], **QUIET)
+    report = export(
+        load_source(tmp_path / "legacy.h5"), tmp_path / "from_h5", quantize=["float32"], **QUIET
+    )
     assert report["source"]["kind"] == "tf_keras"
     assert "UNIDIRECTIONAL_SEQUENCE_LSTM" in report["variants"]["float32"]["ops"]
     assert report["variants"]["float32"]["max_abs_diff"] <= 1e-4
 
     module = tf.Module()
     module.w = tf.Variable(np.random.default_rng(0).standard_normal((8, 5)), dtype=tf.float32)
-    module.f = tf.function(lambda x: {"logits": tf.nn.relu(x @ module.w)},
-                           input_signature=[tf.TensorSpec((None, 8), tf.float32, name="x")])
+    module.f = tf.function(
+        lambda x: {"logits": tf.nn.relu(x @ module.w)},
+        input_signature=[tf.TensorSpec((None, 8), tf.float32, name="x")],
+    )
     tf.saved_model.save(module, str(tmp_path / "sm"), signatures={"serving_default": module.f})
-    report = export(load_source(tmp_path / "sm"), tmp_path / "from_sm", quantize=["none"],
-                    **QUIET)
+    report = export(
+        load_source(tmp_path / "sm"), tmp_path / "from_sm", quantize=["float32"], **QUIET
+    )
     assert report["source"]["kind"] == "saved_model"
     assert report["variants"]["float32"]["max_abs_diff"] <= 1e-5
 
 
-def test_bad_inputs_give_one_clear_error_and_leave_no_files(lstm_lm, tmp_path):
+def test_bad_inputs_give_one_clear_error_and_leave_no_files(lstm_lm, tmp_path, capsys):
     from keras_nlpkit import cli
 
     out = tmp_path / "out"
@@ -257,17 +273,25 @@ def test_bad_inputs_give_one_clear_error_and_leave_no_files(lstm_lm, tmp_path):
     cases.append(([model, "--quantize", "int8"], "int8 needs --representative-data"))
     cases.append(([model, "--quantize", "int4"], "--quantize: choose from"))
     (tmp_path / "binary.txt").write_bytes(b"\x00\x01\x02" * 100)
-    cases.append(([model, "--quantize", "int8", "--representative-data",
-                   str(tmp_path / "binary.txt")], "--representative-data: binary file"))
+    cases.append(
+        (
+            [model, "--quantize", "int8", "--representative-data", str(tmp_path / "binary.txt")],
+            "--representative-data: binary file",
+        )
+    )
     np.savez(tmp_path / "wrong.npz", other=np.zeros((3, 5), "int32"))
-    cases.append(([model, "--representative-data", str(tmp_path / "wrong.npz")],
-                  "missing ['token_ids']"))
+    cases.append(
+        ([model, "--representative-data", str(tmp_path / "wrong.npz")], "missing ['token_ids']")
+    )
     (tmp_path / "tok.json").write_text("{}")
     cases.append(([model, "--tokenizer", str(tmp_path / "tok.json")], "--tokenizer: "))
     for arguments, message in cases:
         with pytest.raises(SystemExit) as exit_info:
             cli.main(["export", *arguments, "--out", str(out)])
         assert exit_info.value.code == 2, arguments
+        err = capsys.readouterr().err
+        assert err.startswith("nlpkit: error: ") and message in err, (arguments, err)
+        assert len(err.strip().splitlines()) == 1, err
         assert not out.exists(), arguments
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
 
@@ -288,8 +312,10 @@ def test_corrupt_tflite_is_a_clear_error(lstm_export, tmp_path):
     shutil.copytree(out, broken)
     path = broken / "model_float32.tflite"
     path.write_bytes(path.read_bytes()[:2000])
-    with pytest.raises(ValueError, match="Corrupt TFLite model|Not a TFLite model"):
-        OnDeviceModel(broken)
+    with pytest.raises(UserInputError, match="model_float32.tflite is damaged"):
+        OnDeviceModel(broken)  # the manifest's checksum catches it before the interpreter
+    with pytest.raises(ValueError, match="Corrupt TFLite model"):
+        describe_tflite(path.read_bytes())
     path.write_bytes(b"hello")
     with pytest.raises(ValueError, match="Not a TFLite model"):
         describe_tflite(path.read_bytes())
@@ -309,9 +335,13 @@ def test_int8_on_real_text(shared_data, tmp_path):
     from keras_nlpkit.export import load_source
     from keras_nlpkit.tokenizers import load_tokenizer
 
-    report = export(load_source(tmp_path / "lm" / "model.keras"), tmp_path / "export",
-                    representative_data=held_out,
-                    tokenizer=load_tokenizer(tmp_path / "lm" / "tokenizer.json"), **QUIET)
+    report = export(
+        load_source(tmp_path / "lm" / "model.keras"),
+        tmp_path / "export",
+        representative_data=held_out,
+        tokenizer=load_tokenizer(tmp_path / "lm" / "tokenizer.json"),
+        **QUIET,
+    )
     assert report["variants"]["float32"]["max_abs_diff"] <= 1e-4
     assert report["variants"]["dynamic_int8"]["top1_agreement"] >= 0.99
     int8 = report["variants"]["int8"]["top1_agreement"]

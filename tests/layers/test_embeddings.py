@@ -16,15 +16,24 @@ SEGMENTS = np.array([[0, 0, 1, 1, 1], [0, 0, 0, 1, 1]], "int32")
 
 def test_position_embedding_basics(tmp_path):
     run_layer_test(
-        PositionEmbedding, {"sequence_length": 9}, X, (2, 5, 6),
-        expected_num_trainable_weights=1, tmp_path=tmp_path,
+        PositionEmbedding,
+        {"sequence_length": 9},
+        X,
+        (2, 5, 6),
+        expected_num_trainable_weights=1,
+        tmp_path=tmp_path,
     )
 
 
 def test_sinusoidal_basics(tmp_path):
     run_layer_test(
-        SinusoidalPositionEncoding, {}, X, (2, 5, 6),
-        expected_num_trainable_weights=0, run_training_check=False, tmp_path=tmp_path,
+        SinusoidalPositionEncoding,
+        {},
+        X,
+        (2, 5, 6),
+        expected_num_trainable_weights=0,
+        run_training_check=False,
+        tmp_path=tmp_path,
     )
 
 
@@ -39,8 +48,10 @@ def test_token_and_position_basics(kwargs, data, num_weights, tmp_path):
     run_layer_test(
         TokenAndPositionEmbedding,
         {"vocabulary_size": 12, "sequence_length": 8, "embedding_dim": 4, **kwargs},
-        data, (2, 5, 4),
-        expected_num_trainable_weights=num_weights, tmp_path=tmp_path,
+        data,
+        (2, 5, 4),
+        expected_num_trainable_weights=num_weights,
+        tmp_path=tmp_path,
     )
 
 
@@ -48,8 +59,9 @@ def test_position_embedding_start_index_and_short_inputs():
     layer = PositionEmbedding(sequence_length=9)
     full = np.asarray(layer(np.zeros((1, 9, 6), "float32")))
     np.testing.assert_array_equal(np.asarray(layer(X)), np.broadcast_to(full[:, :5], X.shape))
-    np.testing.assert_array_equal(np.asarray(layer(X[:, :2], start_index=4)),
-                                  np.broadcast_to(full[:, 4:6], (2, 2, 6)))
+    np.testing.assert_array_equal(
+        np.asarray(layer(X[:, :2], start_index=4)), np.broadcast_to(full[:, 4:6], (2, 2, 6))
+    )
 
 
 def test_position_embedding_equals_keras_hub():

@@ -71,9 +71,7 @@ def test_parity_with_keras(call):
 
 def test_parity_with_keras_cross_attention():
     ours = MultiHeadAttention(num_heads=3, key_dim=5, value_dim=2, output_dim=4)
-    reference = keras.layers.MultiHeadAttention(
-        num_heads=3, key_dim=5, value_dim=2, output_shape=4
-    )
+    reference = keras.layers.MultiHeadAttention(num_heads=3, key_dim=5, value_dim=2, output_shape=4)
     key = RNG.standard_normal((2, 4, 3)).astype("float32")
     ours(X, MEMORY, key), reference(X, MEMORY, key)
     _perturb(reference)
@@ -91,9 +89,7 @@ def test_cached_decoding_equals_full_recomputation(chunk):
     outputs = []
     for start in range(0, 6, chunk):
         piece = X[:, start : start + chunk]
-        y, cache = layer(
-            piece, piece, use_causal_mask=True, cache=cache, cache_update_index=start
-        )
+        y, cache = layer(piece, piece, use_causal_mask=True, cache=cache, cache_update_index=start)
         outputs.append(np.asarray(y))
     np.testing.assert_allclose(np.concatenate(outputs, axis=1), full, atol=1e-5)
     # The cache holds exactly the projected keys and values of every position.
@@ -105,9 +101,13 @@ def test_cached_step_inside_a_traced_function():
     layer = MultiHeadAttention(num_heads=2)
     layer(X, X)
 
-    @tf.function(input_signature=[
-        tf.TensorSpec((2, 1, 8)), tf.TensorSpec((2, 2, 6, 2, 4)), tf.TensorSpec((), tf.int32)
-    ])
+    @tf.function(
+        input_signature=[
+            tf.TensorSpec((2, 1, 8)),
+            tf.TensorSpec((2, 2, 6, 2, 4)),
+            tf.TensorSpec((), tf.int32),
+        ]
+    )
     def decode(token, cache, index):
         return layer(token, token, use_causal_mask=True, cache=cache, cache_update_index=index)
 

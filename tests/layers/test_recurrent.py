@@ -19,7 +19,10 @@ VARIANTS = [
     pytest.param(LSTM, keras.layers.LSTM, tf_keras.layers.LSTM, {}, id="lstm"),
     pytest.param(GRU, keras.layers.GRU, tf_keras.layers.GRU, {}, id="gru"),
     pytest.param(
-        GRU, keras.layers.GRU, tf_keras.layers.GRU, {"reset_after": False},
+        GRU,
+        keras.layers.GRU,
+        tf_keras.layers.GRU,
+        {"reset_after": False},
         id="gru-reset-before",
     ),
 ]
@@ -40,8 +43,10 @@ def _max_diff(a, b):
     "kwargs, expected_shape",
     [
         ({}, (BATCH, UNITS)),
-        ({"return_sequences": True, "dropout": 0.2, "recurrent_dropout": 0.2},
-         (BATCH, STEPS, UNITS)),
+        (
+            {"return_sequences": True, "dropout": 0.2, "recurrent_dropout": 0.2},
+            (BATCH, STEPS, UNITS),
+        ),
         ({"go_backwards": True}, (BATCH, UNITS)),
     ],
 )
@@ -87,8 +92,7 @@ def test_layer_basics_stateful(layer_cls, tmp_path):
 def test_parity_with_keras_and_tf_keras(
     ours_cls, keras_cls, tf_keras_cls, kwargs, return_sequences, zero_output_for_mask
 ):
-    common = dict(units=UNITS, return_sequences=return_sequences, return_state=True,
-                  **kwargs)
+    common = dict(units=UNITS, return_sequences=return_sequences, return_state=True, **kwargs)
     ours = ours_cls(zero_output_for_mask=zero_output_for_mask, **common)
     reference = keras_cls(zero_output_for_mask=zero_output_for_mask, **common)
     ours(X), reference(X)
@@ -151,8 +155,7 @@ def test_step_reproduces_the_sequence(layer_cls):
 @pytest.mark.parametrize("layer_cls", [LSTM, GRU])
 def test_explicit_initial_state(layer_cls):
     layer = layer_cls(UNITS, return_state=True)
-    initial = [RNG.standard_normal((BATCH, UNITS)).astype("float32")
-               for _ in layer_cls.state_names]
+    initial = [RNG.standard_normal((BATCH, UNITS)).astype("float32") for _ in layer_cls.state_names]
     output, *states = layer(X, initial_state=initial)
     step_states = initial
     for t in range(STEPS):
@@ -168,14 +171,19 @@ def test_lstm_forget_gate_worked_example():
     f = σ(1·1 + 1·0.2) = σ(1.2) = 0.77 and, with the input gate shut (b_i = −30),
     c' = f·c = 1.54.
     """
-    layer = LSTM(1, return_state=True, kernel_initializer="zeros",
-                 recurrent_initializer="zeros", bias_initializer="zeros",
-                 unit_forget_bias=False)
+    layer = LSTM(
+        1,
+        return_state=True,
+        kernel_initializer="zeros",
+        recurrent_initializer="zeros",
+        bias_initializer="zeros",
+        unit_forget_bias=False,
+    )
     layer.build((1, 1, 1))
     # Gate columns i, f, c, o.
-    layer.kernel.assign([[0.0, 1.0, 0.0, 0.0]])            # x_t weight of f
+    layer.kernel.assign([[0.0, 1.0, 0.0, 0.0]])  # x_t weight of f
     layer.recurrent_kernel.assign([[0.0, 1.0, 0.0, 0.0]])  # h_{t-1} weight of f
-    layer.bias.assign([-30.0, 0.0, 0.0, 0.0])              # i ≈ 0: c takes no input
+    layer.bias.assign([-30.0, 0.0, 0.0, 0.0])  # i ≈ 0: c takes no input
     h0, c0 = np.array([[1.0]], "float32"), np.array([[2.0]], "float32")
     _, (h1, c1) = layer.step(np.array([[0.2]], "float32"), [h0, c0])
     forget = float(np.asarray(c1)[0, 0]) / 2.0

@@ -26,8 +26,12 @@ def _copy_perturbed(source, target):
 def test_encoder_basics(normalize_first, tmp_path):
     run_layer_test(
         TransformerEncoderBlock,
-        {"intermediate_dim": 16, "num_heads": 2, "dropout": 0.1,
-         "normalize_first": normalize_first},
+        {
+            "intermediate_dim": 16,
+            "num_heads": 2,
+            "dropout": 0.1,
+            "normalize_first": normalize_first,
+        },
         {"inputs": X, "padding_mask": PADDING},
         (2, 6, 8),
         expected_num_trainable_weights=16,
@@ -50,8 +54,11 @@ def test_decoder_with_cross_attention_basics(tmp_path):
     run_layer_test(
         TransformerDecoderBlock,
         {"intermediate_dim": 16, "num_heads": 4, "normalize_first": True},
-        {"decoder_sequence": X, "encoder_sequence": ENCODED,
-         "encoder_padding_mask": ENCODER_PADDING},
+        {
+            "decoder_sequence": X,
+            "encoder_sequence": ENCODED,
+            "encoder_padding_mask": ENCODER_PADDING,
+        },
         (2, 6, 8),
         expected_num_trainable_weights=26,
         tmp_path=tmp_path,
@@ -61,9 +68,13 @@ def test_decoder_with_cross_attention_basics(tmp_path):
 @pytest.mark.parametrize("normalize_first", [False, True])
 @pytest.mark.parametrize("activation", ["relu", "gelu"])
 def test_encoder_parity_with_keras_hub(normalize_first, activation):
-    kwargs = dict(intermediate_dim=16, num_heads=2, normalize_first=normalize_first,
-                  activation=activation)
-    ours, reference = TransformerEncoderBlock(**kwargs), keras_hub.layers.TransformerEncoder(**kwargs)
+    kwargs = dict(
+        intermediate_dim=16, num_heads=2, normalize_first=normalize_first, activation=activation
+    )
+    ours, reference = (
+        TransformerEncoderBlock(**kwargs),
+        keras_hub.layers.TransformerEncoder(**kwargs),
+    )
     ours(X), reference(X)
     _copy_perturbed(reference, ours)
     for call in ({}, {"padding_mask": PADDING}, {"attention_mask": RNG.random((2, 6, 6)) > 0.3}):
@@ -76,7 +87,10 @@ def test_encoder_parity_with_keras_hub(normalize_first, activation):
 @pytest.mark.parametrize("cross", [False, True])
 def test_decoder_parity_with_keras_hub(normalize_first, cross):
     kwargs = dict(intermediate_dim=16, num_heads=2, normalize_first=normalize_first)
-    ours, reference = TransformerDecoderBlock(**kwargs), keras_hub.layers.TransformerDecoder(**kwargs)
+    ours, reference = (
+        TransformerDecoderBlock(**kwargs),
+        keras_hub.layers.TransformerDecoder(**kwargs),
+    )
     encoded = (ENCODED,) if cross else ()
     ours(X, *encoded), reference(X, *encoded)
     _copy_perturbed(reference, ours)
@@ -99,8 +113,10 @@ def test_decoder_cached_decoding_equals_full(cross):
     steps = []
     for t in range(6):
         y, cache = block(
-            X[:, t : t + 1], *encoded,
-            self_attention_cache=cache, self_attention_cache_update_index=t,
+            X[:, t : t + 1],
+            *encoded,
+            self_attention_cache=cache,
+            self_attention_cache_update_index=t,
         )
         steps.append(np.asarray(y))
     np.testing.assert_allclose(np.concatenate(steps, axis=1), full, atol=1e-5)

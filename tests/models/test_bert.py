@@ -13,11 +13,17 @@ from keras_nlpkit.models import BertPretrainer
 from keras_nlpkit.models import BertQuestionAnswerer
 from keras_nlpkit.models import BertTokenClassifier
 from keras_nlpkit.models.bert.bert_preprocessor import SPECIAL_TOKENS
-from keras_nlpkit.models.bert.bert_preprocessor import next_sentence_pairs
-from keras_nlpkit.models.bert.bert_preprocessor import train_word_piece_vocabulary
+from keras_nlpkit.text.documents import next_sentence_pairs
+from keras_nlpkit.tokenizers import learn_word_piece_vocabulary
 
-SMALL = dict(vocabulary_size=120, num_layers=2, num_heads=2, hidden_dim=16,
-             intermediate_dim=32, max_sequence_length=20)
+SMALL = dict(
+    vocabulary_size=120,
+    num_layers=2,
+    num_heads=2,
+    hidden_dim=16,
+    intermediate_dim=32,
+    max_sequence_length=20,
+)
 WORDS = ["the", "cat", "dog", "sat", "on", "mat", "it", "slept", "ran", "."]
 VOCABULARY = SPECIAL_TOKENS + WORDS
 
@@ -31,8 +37,11 @@ def bert_inputs(batch=3, length=12, vocabulary_size=120, seed=0):
     token_ids = np.where(padding_mask, rng.integers(5, vocabulary_size, (batch, length)), 0)
     token_ids[:, 0] = 1
     segment_ids = ((positions >= (lengths // 2)[:, None]) & (padding_mask == 1)).astype("int32")
-    return {"token_ids": token_ids.astype("int32"), "segment_ids": segment_ids,
-            "padding_mask": padding_mask}
+    return {
+        "token_ids": token_ids.astype("int32"),
+        "segment_ids": segment_ids,
+        "padding_mask": padding_mask,
+    }
 
 
 def max_abs_diff(a, b):
@@ -68,17 +77,27 @@ def test_from_keras_hub_and_back_give_the_same_outputs(tmp_path):
 
 
 def test_from_keras_hub_refuses_other_architectures(tmp_path):
-    gpt2 = keras_hub.models.GPT2Backbone(vocabulary_size=50, num_layers=1, num_heads=2,
-                                         hidden_dim=8, intermediate_dim=16,
-                                         max_sequence_length=8)
+    gpt2 = keras_hub.models.GPT2Backbone(
+        vocabulary_size=50,
+        num_layers=1,
+        num_heads=2,
+        hidden_dim=8,
+        intermediate_dim=16,
+        max_sequence_length=8,
+    )
     with pytest.raises(ValueError, match=r"model_or_preset_dir=GPT2Backbone"):
         BertBackbone.from_keras_hub(gpt2)
     gpt2.save_to_preset(str(tmp_path / "gpt2"))
     with pytest.raises(ValueError, match=r"model_or_preset_dir=.*gpt2.*GPT2Backbone"):
         BertBackbone.from_keras_hub(tmp_path / "gpt2")
-    distil = keras_hub.models.DistilBertBackbone(vocabulary_size=50, num_layers=1, num_heads=2,
-                                                 hidden_dim=8, intermediate_dim=16,
-                                                 max_sequence_length=8)
+    distil = keras_hub.models.DistilBertBackbone(
+        vocabulary_size=50,
+        num_layers=1,
+        num_heads=2,
+        hidden_dim=8,
+        intermediate_dim=16,
+        max_sequence_length=8,
+    )
     distil.save_to_preset(str(tmp_path / "distil"))
     with pytest.raises(ValueError, match=r"a keras_hub>DistilBertBackbone preset"):
         BertBackbone.from_keras_hub(tmp_path / "distil")
@@ -89,7 +108,11 @@ def test_from_keras_hub_refuses_other_architectures(tmp_path):
 def test_sizes_and_config_round_trip():
     tiny = BertBackbone.from_size("tiny", vocabulary_size=1000, max_sequence_length=64)
     assert (tiny.num_layers, tiny.hidden_dim, tiny.num_heads, tiny.intermediate_dim) == (
-        2, 128, 2, 512)
+        2,
+        128,
+        2,
+        512,
+    )
     assert BertBackbone.from_config(tiny.get_config()).get_config() == tiny.get_config()
     blocks = tiny.transformer_layers
     assert not blocks[0].normalize_first and blocks[0].layer_norm_epsilon == 1e-12
@@ -139,8 +162,10 @@ def test_pretrainer_heads_and_one_training_step():
     assert not np.allclose(model(x)["mlm"], out["mlm"])
     model.compile(
         keras.optimizers.Adam(1e-3),
-        loss={"mlm": keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-              "nsp": keras.losses.SparseCategoricalCrossentropy(from_logits=True)},
+        loss={
+            "mlm": keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+            "nsp": keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        },
     )
     weights = {"mlm": np.array([[1, 1, 0]] * 4, "float32"), "nsp": np.ones(4, "float32")}
     history = model.fit(x, y, sample_weight=weights, epochs=2, verbose=0)
@@ -179,12 +204,17 @@ def test_masked_lm_statistics():
 
 def test_packing_cls_a_sep_b_sep():
     preprocessor = BertPreprocessor(VOCABULARY, sequence_length=12)
-    x = {k: np.asarray(v) for k, v in preprocessor(
-        tf.constant(["The cat sat.", "it ran"]), tf.constant(["It slept", "the dog sat on the mat . the cat ran ."])
-    ).items()}
+    x = {
+        k: np.asarray(v)
+        for k, v in preprocessor(
+            tf.constant(["The cat sat.", "it ran"]),
+            tf.constant(["It slept", "the dog sat on the mat . the cat ran ."]),
+        ).items()
+    }
     ids = {t: i for i, t in enumerate(VOCABULARY)}
-    expected = [ids[t] for t in ["[CLS]", "the", "cat", "sat", ".", "[SEP]", "it", "slept",
-                                  "[SEP]"]]
+    expected = [
+        ids[t] for t in ["[CLS]", "the", "cat", "sat", ".", "[SEP]", "it", "slept", "[SEP]"]
+    ]
     np.testing.assert_array_equal(x["token_ids"][0], expected + [0] * 3)
     np.testing.assert_array_equal(x["segment_ids"][0], [0] * 6 + [1] * 3 + [0] * 3)
     np.testing.assert_array_equal(x["padding_mask"][0], [1] * 9 + [0] * 3)
@@ -195,9 +225,11 @@ def test_packing_cls_a_sep_b_sep():
 
 def test_word_piece_vocabulary_is_trained_on_text():
     rng = np.random.default_rng(0)
-    lines = [" ".join(rng.choice(["unhappy", "happy", "unkind", "kindness", "the", "a"], 8))
-             for _ in range(200)]
-    vocabulary = train_word_piece_vocabulary(lines, vocabulary_size=60)
+    lines = [
+        " ".join(rng.choice(["unhappy", "happy", "unkind", "kindness", "the", "a"], 8))
+        for _ in range(200)
+    ]
+    vocabulary = learn_word_piece_vocabulary(lines, 60, SPECIAL_TOKENS, lowercase=True)
     assert vocabulary[:5] == SPECIAL_TOKENS and len(vocabulary) <= 60
     assert "happy" in vocabulary and any(t.startswith("##") for t in vocabulary)
     preprocessor = BertPreprocessor(vocabulary, 16)

@@ -13,10 +13,22 @@ from keras_nlpkit.models import GPTCausalLM
 from tests.layer_test_case import run_model_test
 
 VOCABULARY = 60
-BERT = dict(vocabulary_size=VOCABULARY, num_layers=1, num_heads=2, hidden_dim=16,
-            intermediate_dim=32, max_sequence_length=10)
-GPT = dict(vocabulary_size=VOCABULARY, num_layers=1, num_heads=2, hidden_dim=16,
-           intermediate_dim=32, max_sequence_length=10)
+BERT = dict(
+    vocabulary_size=VOCABULARY,
+    num_layers=1,
+    num_heads=2,
+    hidden_dim=16,
+    intermediate_dim=32,
+    max_sequence_length=10,
+)
+GPT = dict(
+    vocabulary_size=VOCABULARY,
+    num_layers=1,
+    num_heads=2,
+    hidden_dim=16,
+    intermediate_dim=32,
+    max_sequence_length=10,
+)
 # Two rows of 8: [CLS] A [SEP] B [SEP], then padding (the second row shorter).
 PADDING_MASK = np.array([[1, 1, 1, 1, 1, 1, 1, 0], [1, 1, 1, 1, 1, 0, 0, 0]], "int32")
 SEGMENT_IDS = np.array([[0, 0, 0, 1, 1, 1, 1, 0], [0, 0, 0, 1, 1, 0, 0, 0]], "int32")
@@ -41,8 +53,11 @@ def _bert(task):
         }[task]()
 
     def inputs(pad_id):
-        x = {"token_ids": _token_ids(PADDING_MASK, pad_id), "segment_ids": SEGMENT_IDS,
-             "padding_mask": PADDING_MASK}
+        x = {
+            "token_ids": _token_ids(PADDING_MASK, pad_id),
+            "segment_ids": SEGMENT_IDS,
+            "padding_mask": PADDING_MASK,
+        }
         if task == "pretrainer":
             x["mask_positions"] = np.array([[1, 4], [2, 3]], "int32")
         return x
@@ -56,8 +71,7 @@ def _gpt(task):
         return backbone if task == "backbone" else GPTCausalLM(backbone)
 
     def inputs(pad_id):
-        return {"token_ids": _token_ids(GPT_PADDING_MASK, pad_id),
-                "padding_mask": GPT_PADDING_MASK}
+        return {"token_ids": _token_ids(GPT_PADDING_MASK, pad_id), "padding_mask": GPT_PADDING_MASK}
 
     def call(model, x):
         if isinstance(model, GPTCausalLM):

@@ -1,10 +1,16 @@
 import keras
-import numpy as np
+import keras_hub
+import tensorflow as tf
 
 from keras_nlpkit.api_export import nlpkit_export
+from keras_nlpkit.checks import check_ids_in_range
+from keras_nlpkit.checks import check_length
 from keras_nlpkit.checks import check_positive_int
+from keras_nlpkit.checks import concrete_value
+from keras_nlpkit.export.signatures import Signature
 from keras_nlpkit.layers import TokenAndPositionEmbedding
 from keras_nlpkit.layers import TransformerEncoderBlock
+from keras_nlpkit.models.activations import gelu_approximate
 from keras_nlpkit.models.backbone import Backbone
 from keras_nlpkit.models.keras_hub_interop import arguments_of
 from keras_nlpkit.models.keras_hub_interop import load_keras_hub_backbone
@@ -20,28 +26,8 @@ BERT_SIZES = {
 }
 
 
-@keras.saving.register_keras_serializable(package="keras_nlpkit")
-def gelu_approximate(x):
-    """GELU with the tanh approximation, as keras-hub's BERT (and the BERT paper's code) uses.
-
-    A named, registered function so that a block's `activation` round-trips through
-    `get_config`; equal to `keras.activations.gelu(x, approximate=True)`.
-    """
-    return keras.activations.gelu(x, approximate=True)
-
-
 def bert_kernel_initializer(stddev=0.02):
     return keras.initializers.TruncatedNormal(stddev=stddev)
-
-
-def _concrete(value):
-    """The NumPy value of an eager input, or None for a symbolic (traced) one."""
-    if isinstance(value, np.ndarray):
-        return value
-    try:
-        return keras.ops.convert_to_numpy(value)
-    except Exception:  # a KerasTensor, or a tensor inside tf.function / jax.jit
-        return None
 
 
 @nlpkit_export("keras_nlpkit.models.BertBackbone")
@@ -236,23 +222,15 @@ class BertBackbone(Backbone):
                 f"BertBackbone needs the inputs token_ids, segment_ids and padding_mask; "
                 f"missing {missing}. Received: inputs with keys {sorted(inputs)}"
             )
-        limits = {"token_ids": self.vocabulary_size, "segment_ids": self.num_segments}
-        for name, limit in limits.items():
-            value = _concrete(inputs[name])
-            if value is None:
-                continue
-            if value.ndim == 2 and value.shape[1] > self.max_sequence_length:
-                raise ValueError(
-                    f"`{name}` is longer than the backbone's max_sequence_length="
-                    f"{self.max_sequence_length}. Received: {name} of length {value.shape[1]}"
-                )
-            if value.size and (value.min() < 0 or value.max() >= limit):
-                bad = value.max() if value.max() >= limit else value.min()
-                size = "vocabulary_size" if name == "token_ids" else "num_segments"
-                raise ValueError(
-                    f"`{name}` must lie in [0, {limit}) ({size}={limit}). "
-                    f"Received: {name} containing {int(bad)}"
-                )
+        limits = {
+            "token_ids": ("vocabulary_size", self.vocabulary_size),
+            "segment_ids": ("num_segments", self.num_segments),
+        }
+        for name, (limit_name, limit) in limits.items():
+            value = concrete_value(inputs[name])
+            if value is not None:
+                check_length(name, value, self.max_sequence_length)
+                check_ids_in_range(name, value, limit, limit_name)
 
     # --- keras-hub interop ----------------------------------------------------------------
     @classmethod
@@ -268,8 +246,6 @@ class BertBackbone(Backbone):
             A `BertBackbone` whose outputs equal the keras-hub model's on the same
             inputs (float32 round-off).
         """
-        import keras_hub
-
         hub = load_keras_hub_backbone(model_or_preset_dir, keras_hub.models.BertBackbone)
         backbone = cls(**arguments_of(hub, cls.config_arguments))
         for ours, theirs in _layer_pairs(backbone, hub):
@@ -278,10 +254,9 @@ class BertBackbone(Backbone):
 
     def to_keras_hub(self):
         """A keras-hub `BertBackbone` with this backbone's configuration and weights."""
-        import keras_hub
-
-        hub = keras_hub.models.BertBackbone(**arguments_of(self, self.config_arguments),
-                                            dtype=self.dtype_policy.name)
+        hub = keras_hub.models.BertBackbone(
+            **arguments_of(self, self.config_arguments), dtype=self.dtype_policy.name
+        )
         for ours, theirs in _layer_pairs(self, hub):
             theirs.set_weights(ours.get_weights())
         return hub
@@ -294,9 +269,6 @@ def serving_signatures(model):
     int32, any length) → its outputs (`logits` when it has one output). Used by
     the task models' `export_signatures()`, the export tool's hook.
     """
-    import tensorflow as tf
-
-    from keras_nlpkit.export.signatures import Signature
 
     names = list(model.input)
     specs = [tf.TensorSpec((1, None), tf.int32, name=name) for name in names]

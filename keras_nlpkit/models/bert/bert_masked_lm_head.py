@@ -2,8 +2,8 @@ import keras
 from keras import ops
 
 from keras_nlpkit.api_export import nlpkit_export
+from keras_nlpkit.models.activations import gelu_approximate
 from keras_nlpkit.models.bert.bert_backbone import bert_kernel_initializer
-from keras_nlpkit.models.bert.bert_backbone import gelu_approximate
 
 
 @nlpkit_export("keras_nlpkit.models.BertMaskedLMHead")

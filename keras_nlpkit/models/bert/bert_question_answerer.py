@@ -35,7 +35,9 @@ class BertSpanLogits(keras.layers.Layer):
 
     def build(self, sequence_output_shape, segment_ids_shape=None, padding_mask_shape=None):
         self.dense = keras.layers.Dense(
-            2, kernel_initializer=bert_kernel_initializer(), dtype=self.dtype_policy,
+            2,
+            kernel_initializer=bert_kernel_initializer(),
+            dtype=self.dtype_policy,
             name="span_dense",
         )
         self.dense.build(sequence_output_shape)
@@ -55,8 +57,9 @@ class BertSpanLogits(keras.layers.Layer):
         end = ops.where(passage, logits[..., 1], floor)
         return start, end
 
-    def compute_output_shape(self, sequence_output_shape, segment_ids_shape=None,
-                             padding_mask_shape=None):
+    def compute_output_shape(
+        self, sequence_output_shape, segment_ids_shape=None, padding_mask_shape=None
+    ):
         return sequence_output_shape[:-1], sequence_output_shape[:-1]
 
 

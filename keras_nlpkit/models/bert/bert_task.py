@@ -1,4 +1,4 @@
-"""`BertTask`: what the BERT task models share (backbone in the config, output head)."""
+"""`BertTask`: the base of the BERT task models, and the classification head they share."""
 
 import keras
 
@@ -6,35 +6,13 @@ from keras_nlpkit.checks import check_positive_int
 from keras_nlpkit.checks import check_rate
 from keras_nlpkit.models.bert.bert_backbone import BertBackbone
 from keras_nlpkit.models.bert.bert_backbone import bert_kernel_initializer
-from keras_nlpkit.models.keras_hub_interop import arguments_of
+from keras_nlpkit.models.task import Task
 
 
-class BertTask(keras.Model):
-    """A functional model on a `BertBackbone`, saved with its backbone.
+class BertTask(Task, keras.Model):
+    """A task model on a `BertBackbone`: see `keras_nlpkit.models.task.Task`."""
 
-    A subclass sets `self.backbone`, builds its graph in `__init__`, stores its
-    other constructor arguments under their own names and lists them in
-    `config_arguments`; `get_config` saves the serialised backbone and those
-    arguments, `from_config` rebuilds the backbone and passes them back.
-    """
-
-    config_arguments = ()
-
-    def get_config(self):
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "backbone": keras.saving.serialize_keras_object(self.backbone),
-            **arguments_of(self, self.config_arguments),
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["backbone"] = keras.saving.deserialize_keras_object(
-            config["backbone"], custom_objects={"BertBackbone": BertBackbone}
-        )
-        return cls(**config)
+    backbone_class = BertBackbone
 
 
 def classification_head(num_classes, dropout, activation=None, dtype=None):

@@ -1,15 +1,16 @@
-"""Beam search on a KV cache with length-normalised scores and finished hypotheses."""
+"""`BeamSampler`: beam search on a KV cache with length-normalised scores."""
 
-import keras
 import keras_hub
 from keras import ops
 from keras import tree
+
+from keras_nlpkit.api_export import nlpkit_export
 
 # Scores of impossible candidates: finite, so that sums and divisions stay finite.
 IMPOSSIBLE = -1e9
 
 
-@keras.saving.register_keras_serializable(package="keras_nlpkit")
+@nlpkit_export("keras_nlpkit.models.BeamSampler")
 class BeamSampler(keras_hub.samplers.Sampler):
     """Length-normalised beam search, driven by keras-hub's sampler loop.
 
@@ -149,8 +150,7 @@ class BeamSampler(keras_hub.samplers.Sampler):
             prompt = gather(prompt)
             if has_cache:
                 cache = tree.map_structure(gather, cache)
-            totals = ops.take(ops.reshape(candidate_totals, (-1,)),
-                              rows * vocabulary_size + tokens)
+            totals = ops.take(ops.reshape(candidate_totals, (-1,)), rows * vocabulary_size + tokens)
             lengths = gather(candidate_lengths)
             was_frozen = gather(frozen)
             finished = ops.logical_or(

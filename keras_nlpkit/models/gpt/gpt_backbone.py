@@ -3,22 +3,17 @@ import warnings
 from pathlib import Path
 
 import keras
+import keras_hub
 
 from keras_nlpkit.api_export import nlpkit_export
 from keras_nlpkit.checks import check_positive_int
 from keras_nlpkit.layers import TokenAndPositionEmbedding
 from keras_nlpkit.layers import TransformerDecoderBlock
+from keras_nlpkit.models.activations import gelu_approximate
 from keras_nlpkit.models.backbone import Backbone
 from keras_nlpkit.models.keras_hub_interop import arguments_of
 from keras_nlpkit.models.keras_hub_interop import is_preset_dir
 from keras_nlpkit.models.keras_hub_interop import load_keras_hub_backbone
-
-
-@keras.saving.register_keras_serializable(package="keras_nlpkit")
-def gelu_approximate(x):
-    """GELU with the tanh approximation (GPT-2's, and keras-hub's `GPT2Backbone`'s)."""
-    return keras.activations.gelu(x, approximate=True)
-
 
 # `activation` names a GPTBackbone accepts → the feedforward activation of its blocks.
 # Both export to TFLite's builtin GELU (exact, or with its `approximate` flag).
@@ -190,8 +185,6 @@ class GPTBackbone(Backbone):
         back = ours.to_keras_hub()                 # a GPT2Backbone again
         ```
         """
-        import keras_hub
-
         hub = load_keras_hub_backbone(model_or_preset_dir, keras_hub.models.GPT2Backbone)
         if is_preset_dir(model_or_preset_dir):
             _check_preset_tokenizer(model_or_preset_dir, hub)
@@ -218,15 +211,11 @@ class GPTBackbone(Backbone):
         Returns:
             A `keras_hub.models.GPT2Backbone` with the same outputs for the same inputs.
         """
-        import keras_hub
-
         differences = []
         if self.activation != "gelu_approximate":
             differences.append(f"activation={self.activation!r} (keras-hub: 'gelu_approximate')")
         if self.layer_norm_epsilon != 1e-5:
-            differences.append(
-                f"layer_norm_epsilon={self.layer_norm_epsilon!r} (keras-hub: 1e-05)"
-            )
+            differences.append(f"layer_norm_epsilon={self.layer_norm_epsilon!r} (keras-hub: 1e-05)")
         if differences:
             message = (
                 "keras-hub's GPT2Backbone cannot compute this backbone's function: "
@@ -244,13 +233,12 @@ class GPTBackbone(Backbone):
 
 def _check_preset_tokenizer(preset_dir, hub):
     """A preset folder's tokenizer, when it has one, must fit the backbone's vocabulary."""
-    import keras_hub
-
     path = Path(os.fsdecode(preset_dir))
     if (path / "tokenizer.json").is_file():
         tokenizer = keras_hub.tokenizers.Tokenizer.from_preset(str(path))
-        check_vocabulary_match(hub.vocabulary_size, tokenizer.vocabulary_size(),
-                               what=f"the preset {str(path)!r}")
+        check_vocabulary_match(
+            hub.vocabulary_size, tokenizer.vocabulary_size(), what=f"the preset {str(path)!r}"
+        )
 
 
 def check_vocabulary_match(model_vocabulary_size, tokenizer_vocabulary_size, what):
@@ -274,8 +262,10 @@ def _copy_gpt2_weights(source, target, to_keras_hub):
     ours, hub = (source, target) if to_keras_hub else (target, source)
     pairs = [
         (ours.token_embedding.token_embedding.embeddings, hub.token_embedding.embeddings),
-        (ours.token_embedding.position_embedding.embeddings,
-         hub.position_embedding.position_embeddings),
+        (
+            ours.token_embedding.position_embedding.embeddings,
+            hub.position_embedding.position_embeddings,
+        ),
     ]
     for our_block, hub_block in zip(ours.transformer_layers, hub.transformer_layers):
         pairs.extend(zip(our_block.weights, hub_block.weights))

@@ -1,14 +1,22 @@
+"""`GPTCausalLM`: next-token logits from a `GPTBackbone`, KV-cached generation."""
+
 import keras
+import keras_hub
 import numpy as np
+import tensorflow as tf
 from keras import ops
 
 from keras_nlpkit.api_export import nlpkit_export
+from keras_nlpkit.checks import check_ids_in_range
+from keras_nlpkit.checks import check_length
+from keras_nlpkit.checks import concrete_value
 from keras_nlpkit.models.gpt.beam_sampler import BeamSampler
 from keras_nlpkit.models.gpt.gpt_backbone import GPTBackbone
+from keras_nlpkit.models.task import Task
 
 
 @nlpkit_export("keras_nlpkit.models.GPTCausalLM")
-class GPTCausalLM(keras.Model):
+class GPTCausalLM(Task, keras.Model):
     """Next-token logits from a `GPTBackbone`, with a KV-cache path for generation.
 
     The output projection is tied to the token embedding. `call_with_cache` is
@@ -53,6 +61,9 @@ class GPTCausalLM(keras.Model):
     References:
         - [Holtzman et al., 2020](https://arxiv.org/abs/1904.09751) (top-p sampling)
     """
+
+    backbone_class = GPTBackbone
+    config_arguments = ("sampler",)
 
     def __init__(self, backbone, sampler="greedy", **kwargs):
         super().__init__(**kwargs)
@@ -102,8 +113,9 @@ class GPTCausalLM(keras.Model):
         return logits, hidden, ops.concatenate(caches, axis=1)
 
     # === Generation ===
-    def generate(self, inputs, max_length=None, sampler=None, stop_token_ids=None,
-                 strip_prompt=False):
+    def generate(
+        self, inputs, max_length=None, sampler=None, stop_token_ids=None, strip_prompt=False
+    ):
         """Continues prompts on the KV cache with a sampler.
 
         The prompts are read in one cached pass up to the shortest one's length;
@@ -154,8 +166,6 @@ class GPTCausalLM(keras.Model):
             return self.generate_step(token_ids, padding_mask, sampler, stop_token_ids)
 
         if keras.config.backend() == "tensorflow" and not self.run_eagerly:
-            import tensorflow as tf
-
             generate = tf.function(generate, reduce_retracing=True)
         self._generate_function, self._generate_key = generate, key
         return generate
@@ -201,8 +211,9 @@ class GPTCausalLM(keras.Model):
         scores = None
         if isinstance(outputs, tuple):  # every beam and its score
             outputs, scores = outputs
-            padding_mask = ops.repeat(ops.expand_dims(padding_mask, 1),
-                                      ops.shape(outputs)[1], axis=1)
+            padding_mask = ops.repeat(
+                ops.expand_dims(padding_mask, 1), ops.shape(outputs)[1], axis=1
+            )
         # Keep the prompt and the continuation through the first new stop token.
         new = ops.logical_not(padding_mask)
         stops = ops.zeros_like(new)
@@ -215,25 +226,9 @@ class GPTCausalLM(keras.Model):
             result["scores"] = scores
         return result
 
-    def get_config(self):
-        config = super().get_config()
-        config["backbone"] = keras.saving.serialize_keras_object(self.backbone)
-        config["sampler"] = keras.saving.serialize_keras_object(self.sampler)
-        return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["backbone"] = keras.saving.deserialize_keras_object(
-            config["backbone"], custom_objects={"GPTBackbone": GPTBackbone}
-        )
-        return cls(**config)
-
 
 def _get_sampler(sampler):
     """A sampler object from a name or an object (see `GPTCausalLM`'s `sampler`)."""
-    import keras_hub
-
     if isinstance(sampler, keras_hub.samplers.ContrastiveSampler):
         # It re-reads the hidden states of every position; our loop keeps the cache only.
         raise ValueError(
@@ -255,41 +250,16 @@ def _get_sampler(sampler):
     )
 
 
-def _concrete(values):
-    """`values` as a NumPy array when they are known now (eager), else None."""
-    if isinstance(values, (list, tuple, np.ndarray)):
-        return np.asarray(values)
-    try:
-        return ops.convert_to_numpy(values)
-    except Exception:  # a symbolic tensor (tf.function, fit, a JAX trace)
-        return None
-
-
 def _check_token_ids(ids, backbone, argument):
     """Raises on ids outside the vocabulary, naming the argument and the value."""
-    if ids.size == 0:
-        return
-    if not np.issubdtype(ids.dtype, np.integer):
-        raise ValueError(f"`{argument}` must hold integer token ids. Received: dtype {ids.dtype}")
-    low, high = int(ids.min()), int(ids.max())
-    if low < 0 or high >= backbone.vocabulary_size:
-        bad = low if low < 0 else high
-        raise ValueError(
-            f"`{argument}` holds a token id outside [0, vocabulary_size="
-            f"{backbone.vocabulary_size}). Received: token id {bad}"
-        )
+    check_ids_in_range(argument, ids, backbone.vocabulary_size, "vocabulary_size")
 
 
 def _check_concrete_token_ids(token_ids, backbone, argument):
-    ids = _concrete(token_ids)
-    if ids is None:
-        return
-    _check_token_ids(ids, backbone, argument)
-    if ids.ndim >= 2 and ids.shape[-1] > backbone.max_sequence_length:
-        raise ValueError(
-            f"`{argument}` is longer than the model's max_sequence_length="
-            f"{backbone.max_sequence_length}. Received: length {ids.shape[-1]}"
-        )
+    ids = concrete_value(token_ids)
+    if ids is not None:
+        _check_token_ids(ids, backbone, argument)
+        check_length(argument, ids, backbone.max_sequence_length)
 
 
 class _Prompts:
@@ -317,8 +287,9 @@ class _Prompts:
                 )
             ids = np.asarray(inputs["token_ids"])
             if ids.ndim != 2:
-                raise ValueError(f"`inputs['token_ids']` must be (batch, seq). "
-                                 f"Received: shape {ids.shape}")
+                raise ValueError(
+                    f"`inputs['token_ids']` must be (batch, seq). Received: shape {ids.shape}"
+                )
             mask = np.asarray(inputs.get("padding_mask", np.ones_like(ids))).astype(bool)
             if mask.shape != ids.shape:
                 raise ValueError(
@@ -339,8 +310,7 @@ class _Prompts:
             raise ValueError("`inputs` holds no prompt. Received: an empty batch")
         for prompt in prompts:
             if len(prompt) == 0:
-                raise ValueError("Every prompt needs at least one token. Received: an empty "
-                                 "prompt")
+                raise ValueError("Every prompt needs at least one token. Received: an empty prompt")
             _check_token_ids(np.asarray(prompt), backbone, "inputs")
         longest = max(len(p) for p in prompts)
         if longest >= max_length:
@@ -367,6 +337,7 @@ class _Prompts:
                 )
                 outputs["padding_mask"] = outputs["padding_mask"] & start
             return outputs
+
         def kept(ids, mask, length):
             ids = [int(i) for i in ids[mask]]
             return ids[length:] if strip_prompt else ids
@@ -375,8 +346,12 @@ class _Prompts:
         for row, length in enumerate(self.lengths):
             ids, mask = outputs["token_ids"][row], outputs["padding_mask"][row]
             if "scores" in outputs:  # every beam: [(ids, score), ...], best first
-                rows.append([(kept(i, m, length), float(score))
-                             for i, m, score in zip(ids, mask, outputs["scores"][row])])
+                rows.append(
+                    [
+                        (kept(i, m, length), float(score))
+                        for i, m, score in zip(ids, mask, outputs["scores"][row])
+                    ]
+                )
             else:
                 rows.append(kept(ids, mask, length))
         return rows[0] if self.single else rows

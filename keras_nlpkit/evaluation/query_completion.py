@@ -1,0 +1,79 @@
+"""Query-completion figures (METRICS.md) of an exported model and of the trigram peer."""
+
+from pathlib import Path
+
+import numpy as np
+
+from keras_nlpkit.errors import UserInputError
+from keras_nlpkit.evaluation.metrics import perplexity
+from keras_nlpkit.evaluation.metrics import simulate_typing
+from keras_nlpkit.evaluation.trigram_completer import TrigramCompleter
+from keras_nlpkit.ondevice.model_folder import find_export_dir
+from keras_nlpkit.ondevice.query_completer import KIND
+from keras_nlpkit.ondevice.query_completer import QueryCompleter
+from keras_nlpkit.text.queries import read_queries
+from keras_nlpkit.text.typos import inject_typos
+
+
+def evaluate(
+    model_dir,
+    queries_file,
+    k=3,
+    variant="int8",
+    limit=None,
+    peer_corpus=None,
+    typos=True,
+    corrector=None,
+    seed=0,
+):
+    """METRICS.md figures for the exported model and the trigram peer, on `queries_file`.
+
+    The peer is trained on `DIR/data/train.txt` (the model's training split) unless
+    `peer_corpus` names other files. With `typos`, every query also gets one
+    injected typo (in one word of 3+ letters) and both completers, plus the
+    typo-tolerant one when a `corrector` is given, are measured on it.
+    """
+    model_dir = Path(model_dir)
+    export_dir, _ = find_export_dir(model_dir, KIND)
+    queries = read_queries([queries_file], argument="--queries")
+    if limit:
+        queries = queries[:limit]
+    # The model's training split, from the training folder (DIR or DIR/..).
+    peer_files = peer_corpus or [export_dir.parent / "data" / "train.txt"]
+    if not all(Path(p).is_file() for p in peer_files):
+        raise UserInputError(
+            f"--peer-corpus: the trigram peer needs the training queries. Received: "
+            f"{[str(p) for p in peer_files]}"
+        )
+    ours = QueryCompleter(export_dir, variant=variant)
+    peer = TrigramCompleter(read_queries(peer_files, argument="--peer-corpus"))
+
+    def suggester(completer):
+        return lambda previous, prefix: [w for w, _ in completer.suggest_words(previous, prefix, k)]
+
+    nll = np.concatenate([-ours.sequence_logprobs(q) for q in queries])
+    result = {
+        "queries_file": str(queries_file),
+        "variant": variant,
+        "tflite_bytes": (export_dir / ours.model.path.name).stat().st_size,
+        "k": k,
+        "ours": simulate_typing(queries, suggester(ours), k),
+        "peer_trigram": simulate_typing(queries, suggester(peer), k),
+    }
+    result["ours"]["perplexity"] = round(perplexity(nll), 2)
+    result["ours"]["perplexity_tokenization"] = (
+        f"words ({ours.tokenizer.vocabulary_size:,}, others as <unk>), per token incl. </s>"
+    )
+    if typos:
+        typed = inject_typos(queries, seed=seed)
+        result["typo"] = {
+            "ours": simulate_typing(queries, suggester(ours), k, typed),
+            "peer_trigram": simulate_typing(queries, suggester(peer), k, typed),
+        }
+        if corrector is not None:
+            tolerant = QueryCompleter(export_dir, variant=variant, corrector=corrector)
+            result["typo"]["ours_typo_tolerant"] = simulate_typing(
+                queries, suggester(tolerant), k, typed
+            )
+            result["ours_typo_tolerant"] = simulate_typing(queries, suggester(tolerant), k)
+    return result

@@ -1,0 +1,78 @@
+"""`PrefixCompleter`: the k best lexicon words for a typed prefix, exact or one edit away."""
+
+import math
+
+import numpy as np
+
+LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def normalize_query(text):
+    """Lower-case words separated by single spaces (METRICS.md's query form)."""
+    return " ".join(text.lower().split())
+
+
+def top_in_range(scores, lo, hi, k):
+    """Indices of the k best scores in [lo, hi), best first (ties: the lower index)."""
+    if hi - lo <= k:
+        idx = np.arange(lo, hi)
+    else:
+        idx = lo + np.argpartition(-scores[lo:hi], k)[:k]
+    return idx[np.argsort(-scores[idx], kind="stable")]
+
+
+def one_edit_variants(prefix):
+    """Strings one edit from `prefix`: deletions, transpositions, substitutions, insertions."""
+    splits = [(prefix[:i], prefix[i:]) for i in range(len(prefix) + 1)]
+    variants = {a + b[1:] for a, b in splits if b}
+    variants |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    variants |= {a + c + b[1:] for a, b in splits if b for c in LETTERS}
+    variants |= {a + c + b for a, b in splits for c in LETTERS}
+    variants.discard(prefix)
+    return variants
+
+
+class PrefixCompleter:
+    """Top-k lexicon words for a typed prefix, given a score per lexicon word.
+
+    Subclasses define `scores(previous_words) -> (len(lexicon),)` log-scores: the
+    neural completer (`QueryCompleter`) and the count-based peer
+    (`keras_nlpkit.evaluation.TrigramCompleter`) differ only there.
+
+    Args:
+        lexicon: a `Lexicon`.
+        typo_penalty: log-score subtracted from a word whose beginning is one edit
+            from the typed prefix; None for exact prefixes only.
+        min_fuzzy_prefix: the shortest prefix matched one edit away.
+    """
+
+    def __init__(self, lexicon, typo_penalty=None, min_fuzzy_prefix=2):
+        self.lexicon = lexicon
+        self.typo_penalty = typo_penalty
+        self.min_fuzzy_prefix = min_fuzzy_prefix
+
+    def suggest_words(self, previous_words, prefix, k=3):
+        """`[(word, score), ...]`, best first: the k best words starting with `prefix`."""
+        scores = self.scores(tuple(previous_words))
+        lo, hi = self.lexicon.range(prefix)
+        best = {int(i): float(scores[i]) for i in top_in_range(scores, lo, hi, k)}
+        if self.typo_penalty is not None and len(prefix) >= self.min_fuzzy_prefix:
+            for variant in one_edit_variants(prefix):
+                lo, hi = self.lexicon.range(variant)
+                if lo == hi:
+                    continue
+                for i in top_in_range(scores, lo, hi, k):
+                    score = float(scores[i]) - self.typo_penalty
+                    if score > best.get(int(i), -math.inf):
+                        best[int(i)] = score
+        ranked = sorted(best.items(), key=lambda item: -item[1])[:k]
+        return [(self.lexicon.words[i], score) for i, score in ranked]
+
+    def suggest(self, text, k=3):
+        """Suggestions for the text typed so far (a trailing space: the next word)."""
+        words = normalize_query(text).split()
+        if text[-1:].isspace() or not words:
+            previous, prefix = words, ""
+        else:
+            previous, prefix = words[:-1], words[-1]
+        return [word for word, _ in self.suggest_words(previous, prefix, k)]

@@ -1,0 +1,200 @@
+"""`QueryCompleter`: search-query completion on the device (the recipe's runtime half).
+
+How a suggestion strip is computed (`QueryCompleter.suggest`):
+
+1. The words before the one being typed are fed to the exported word-level language
+   model, one `step` (LSTM) or `decode` (GPT) call per word, from a cached state: a
+   keystroke inside a word costs no model call, a space costs one.
+2. The model's next-word distribution is spread over the *lexicon*, every word seen
+   in training with its count: a word in the model's vocabulary gets its own
+   probability; a rarer one shares the `<unk>` probability in proportion to its
+   count. So rare words (names, places) can still be completed, which a fixed
+   6k-word softmax alone could not. It is then mixed with a count model of the
+   training queries shipped beside it (`InterpolatedNgram`, `ngrams.tsv.gz`), which
+   remembers popular queries word for word where the network blurs them.
+3. The suggestions are the k most probable lexicon words that start with the typed
+   characters (a binary search over the sorted lexicon, then a partial sort). With
+   word tokens the beam search over the step signature that the recipe calls for is
+   exact at width k: one step scores every candidate word at once.
+
+Typo tolerance (`QueryCompleter(..., corrector=...)`): previous words outside the
+model's vocabulary are first repaired by the spelling model (`SpellingCorrector`),
+and the typed prefix also matches lexicon words whose beginning is one edit
+(substitution, insertion, deletion, transposition) away, at a fixed log-probability
+penalty.
+"""
+
+import collections
+
+import numpy as np
+
+from keras_nlpkit.errors import UserInputError
+from keras_nlpkit.ondevice.interpolated_ngram import NGRAM_FILE
+from keras_nlpkit.ondevice.interpolated_ngram import InterpolatedNgram
+from keras_nlpkit.ondevice.interpolated_ngram import parse_ngrams
+from keras_nlpkit.ondevice.lexicon import LEXICON_FILE
+from keras_nlpkit.ondevice.lexicon import Lexicon
+from keras_nlpkit.ondevice.lexicon import parse_lexicon
+from keras_nlpkit.ondevice.model_folder import find_export_dir
+from keras_nlpkit.ondevice.model_folder import read_listed_file
+from keras_nlpkit.ondevice.on_device_model import OnDeviceModel
+from keras_nlpkit.ondevice.on_device_model import log_softmax
+from keras_nlpkit.ondevice.prefix_completer import PrefixCompleter
+from keras_nlpkit.ondevice.word_tokenizer import WordTokenizer
+
+KIND = "query-completion"
+
+
+class QueryCompleter(PrefixCompleter):
+    """Query completion through the exported model in the LiteRT interpreter.
+
+    Args:
+        model_dir: a folder written by `nlpkit train query-completion` (or its
+            `export/` folder).
+        variant: which TFLite file: `"int8"` (default), `"dynamic_int8"`,
+            `"float16"` or `"float32"`.
+        corrector: optional spelling corrector (`correct(word, k)`, e.g. a
+            `SpellingCorrector`) for typo tolerance; with it, typed prefixes also
+            match one edit away.
+        typo_penalty: log-probability subtracted from a candidate matched one
+            edit away (default: the export's setting).
+        ngram_weight: the count model's weight in the mixture, 0 for the network
+            alone (default: the export's setting).
+        num_threads: interpreter threads.
+        cache_size: how many contexts (previous words) keep their model state.
+        argument: how error messages name `model_dir`.
+
+    Example:
+    ```python
+    from keras_nlpkit.ondevice import QueryCompleter
+
+    completer = QueryCompleter("runs/queries")
+    completer.suggest("flights to bo")   # ['boston', ...]
+    ```
+    """
+
+    def __init__(
+        self,
+        model_dir,
+        variant="int8",
+        corrector=None,
+        typo_penalty=None,
+        ngram_weight=None,
+        num_threads=1,
+        cache_size=256,
+        argument="--model",
+    ):
+        export_dir, manifest = find_export_dir(model_dir, KIND, argument)
+        settings = manifest["settings"]
+        if corrector is not None and typo_penalty is None:
+            typo_penalty = settings["typo_penalty"]
+        lexicon = parse_lexicon(
+            read_listed_file(export_dir, manifest, LEXICON_FILE, argument),
+            f"{argument}: {LEXICON_FILE}",
+        )
+        super().__init__(
+            Lexicon.from_counts(lexicon),
+            typo_penalty=typo_penalty if corrector is not None else None,
+        )
+        self.model = OnDeviceModel(
+            export_dir, variant=variant, num_threads=num_threads, argument=argument
+        )
+        self.tokenizer = self.model.tokenizer
+        if not isinstance(self.tokenizer, WordTokenizer):
+            raise UserInputError(
+                f"{argument}: the model has no word tokenizer. Received: {model_dir}"
+            )
+        self.corrector = corrector
+        # Lexicon word → model id, and each out-of-vocabulary word's share of <unk>.
+        self.token_ids = np.asarray([self.tokenizer.token_id(w) for w in self.lexicon.words])
+        oov = self.token_ids == WordTokenizer.unknown_id
+        self.oov = oov
+        self.oov_share = np.where(
+            oov,
+            np.log(
+                np.maximum(self.lexicon.counts, 1e-9) / max(self.lexicon.counts[oov].sum(), 1.0)
+            ),
+            0.0,
+        )
+        self.ngram_weight = float(
+            settings["ngram_weight"] if ngram_weight is None else ngram_weight
+        )
+        self.ngram = None
+        if self.ngram_weight > 0.0:
+            counts = parse_ngrams(
+                read_listed_file(export_dir, manifest, NGRAM_FILE, argument),
+                f"{argument}: {NGRAM_FILE}",
+            )
+            self.ngram = InterpolatedNgram(self.lexicon, counts)
+        self._cache = collections.OrderedDict()  # previous words -> [state, logprobs, scores]
+        self._cache_size = cache_size
+        self._corrections = {}
+
+    def context_ids(self, previous_words):
+        """Model ids of the previous words; with a corrector, unknown words are repaired."""
+        ids = []
+        for word in previous_words:
+            token = self.tokenizer.token_id(word)
+            if token == WordTokenizer.unknown_id and self.corrector is not None:
+                token = self.tokenizer.token_id(self._correct(word))
+            ids.append(token)
+        return ids
+
+    def _correct(self, word):
+        if word not in self._corrections:
+            best = self.corrector.correct(word, k=1)
+            self._corrections[word] = best[0][0] if best else word
+        return self._corrections[word]
+
+    def next_word_logprobs(self, previous_words):
+        """log P(next word | `<s>` previous words) over the model's vocabulary."""
+        return self._context(tuple(previous_words))[1]
+
+    def _context(self, previous_words):
+        """The cache entry of a context, advancing the model from its longest cached prefix."""
+        known = len(previous_words)
+        while known >= 0 and previous_words[:known] not in self._cache:
+            known -= 1
+        if known < 0:
+            logprobs, state = self.model.start([WordTokenizer.start_id])
+            entry = self._remember((), [state, logprobs, None])
+            known = 0
+        else:
+            entry = self._cache[previous_words[:known]]
+            self._cache.move_to_end(previous_words[:known])
+        for length in range(known + 1, len(previous_words) + 1):
+            token = self.context_ids(previous_words[length - 1 : length])
+            logprobs, state = self.model.advance(token, entry[0])
+            entry = self._remember(previous_words[:length], [state, logprobs[0], None])
+        return entry
+
+    def _remember(self, context, entry):
+        self._cache[context] = entry
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+        return entry
+
+    def scores(self, previous_words):
+        """log P(next word = each lexicon word | previous words), cached per context."""
+        entry = self._context(tuple(previous_words))
+        if entry[2] is None:
+            logprobs = entry[1]
+            scores = np.where(
+                self.oov,
+                logprobs[WordTokenizer.unknown_id] + self.oov_share,
+                logprobs[self.token_ids],
+            )
+            if self.ngram is not None:
+                mixed = (1.0 - self.ngram_weight) * np.exp(
+                    scores
+                ) + self.ngram_weight * self.ngram.probabilities(previous_words)
+                scores = np.log(np.maximum(mixed, 1e-30))
+            entry[2] = scores
+        return entry[2]
+
+    def sequence_logprobs(self, query):
+        """log P of each token of `<s> query </s>` after `<s>` (perplexity's terms)."""
+        ids = [WordTokenizer.start_id] + self.tokenizer.encode(query) + [WordTokenizer.end_id]
+        logits = self.model.logits(ids[:-1])  # (seq, vocab), one serving_default call
+        logprobs = log_softmax(logits)
+        return logprobs[np.arange(len(ids) - 1), ids[1:]]

@@ -1,0 +1,46 @@
+"""`nlpkit evaluate query-completion`: KSR, next-word accuracy, perplexity, latency (one JSON).
+
+nlpkit evaluate query-completion --model DIR --queries DIR/data/dev.txt [--k 3]
+    [--variant int8] [--limit N] [--peer-corpus FILE ...] [--spelling-model DIR2]
+"""
+
+import json
+
+from keras_nlpkit.evaluation.query_completion import evaluate
+from keras_nlpkit.ondevice.model_folder import VARIANTS
+from keras_nlpkit.recipes.arguments import positive_integer
+from keras_nlpkit.recipes.complete import corrector_of
+
+
+def add_arguments(parser):
+    parser.add_argument("--model", required=True, help="a folder written by train")
+    parser.add_argument("--queries", required=True, help="a query file")
+    parser.add_argument("--k", type=positive_integer, default=3)
+    parser.add_argument("--variant", default="int8", choices=VARIANTS)
+    parser.add_argument(
+        "--limit", type=positive_integer, default=None, help="evaluate the first N queries only"
+    )
+    parser.add_argument(
+        "--peer-corpus",
+        nargs="+",
+        default=None,
+        help="train the trigram peer on these (default: DIR/data/train.txt)",
+    )
+    parser.add_argument(
+        "--spelling-model",
+        default=None,
+        help="a spelling model folder: also measure typo-tolerant completion",
+    )
+
+
+def run(args):
+    result = evaluate(
+        args.model,
+        args.queries,
+        k=args.k,
+        variant=args.variant,
+        limit=args.limit,
+        peer_corpus=args.peer_corpus,
+        corrector=corrector_of(args.spelling_model),
+    )
+    print(json.dumps(result, indent=2, sort_keys=True))

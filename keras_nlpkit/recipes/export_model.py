@@ -1,0 +1,72 @@
+"""`nlpkit export`: a model file → SavedModel + builtin-only TFLite + manifest + report.
+
+    nlpkit export MODEL --out DIR [--quantize float32,float16,dynamic_int8,int8]
+                  [--representative-data FILE] [--tokenizer FILE] [--allow-flex]
+
+MODEL is a `.keras` file, a tf-keras `.h5` file or a SavedModel folder. A SavedModel
+or `.h5` file is a program: export only what you trust (see `keras_nlpkit.export`).
+"""
+
+from pathlib import Path
+
+from keras_nlpkit.export import export
+from keras_nlpkit.export import load_source
+from keras_nlpkit.ondevice.model_folder import VARIANTS
+from keras_nlpkit.ondevice.tokenizer_file import TOKENIZER_FILE
+from keras_nlpkit.ondevice.tokenizer_file import load_tokenizer
+from keras_nlpkit.recipes.arguments import positive_integer
+
+
+def add_arguments(parser):
+    parser.add_argument("model", help="a .keras or tf-keras .h5 file, or a SavedModel folder")
+    parser.add_argument(
+        "--out",
+        required=True,
+        help="output folder: new, empty, or an earlier export (replaced whole)",
+    )
+    parser.add_argument(
+        "--quantize",
+        default=None,
+        help=f"comma-separated variants from {','.join(VARIANTS)} (default: all "
+        "four with --representative-data, else the first three)",
+    )
+    parser.add_argument(
+        "--representative-data",
+        default=None,
+        help="real inputs: a UTF-8 text file (one sample a line) or a .npz",
+    )
+    parser.add_argument(
+        "--tokenizer", default=None, help="tokenizer.json (default: the one beside MODEL, if any)"
+    )
+    parser.add_argument(
+        "--sequence-length",
+        type=positive_integer,
+        default=64,
+        help="longest sample taken from a text file, in tokens",
+    )
+    parser.add_argument(
+        "--allow-flex",
+        action="store_true",
+        help="write files that need Flex ops anyway, with a warning",
+    )
+
+
+def run(args):
+    quantize = None  # export's default: all variants, int8 only with representative data
+    if args.quantize is not None:
+        quantize = [q.strip() for q in args.quantize.split(",") if q.strip()]
+    model_path = Path(args.model)
+    tokenizer_path = args.tokenizer
+    if tokenizer_path is None:
+        beside = (model_path if model_path.is_dir() else model_path.parent) / TOKENIZER_FILE
+        tokenizer_path = beside if beside.is_file() else None
+    tokenizer = load_tokenizer(tokenizer_path) if tokenizer_path is not None else None
+    export(
+        load_source(model_path),
+        args.out,
+        quantize=quantize,
+        representative_data=args.representative_data,
+        tokenizer=tokenizer,
+        allow_flex=args.allow_flex,
+        sequence_length=args.sequence_length,
+    )

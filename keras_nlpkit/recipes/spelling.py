@@ -1,0 +1,447 @@
+"""Spelling correction: a character seq2seq with attention, shipped as int8 TFLite.
+
+    nlpkit train spelling --out DIR [--exclude-pairs EVAL_FILE] [--pairs FILE ...]
+                          [--preset small] [...]
+    nlpkit evaluate spelling --model DIR --pairs EVAL_FILE      # one JSON object on stdout
+    nlpkit correct --model DIR word [word ...]
+
+Training pairs (misspelling → correction) come from three places
+(`keras_nlpkit.text.misspellings`):
+
+- real misspellings: `codespell`'s dictionary, read from the installed package;
+- synthetic errors (`keras_nlpkit.text.synthetic_misspellings`) over words drawn
+  by frequency from `symspellpy`'s frequency list, plus identity pairs (a correct
+  word maps to itself), which teach the model to leave good words alone;
+- optional `--pairs` files (Norvig's `right: wrong wrong` or `wrong<TAB>right`).
+
+Every pair whose misspelling occurs in `--exclude-pairs` (the evaluation file) is
+dropped: 116 of spell-testset1's 270 misspellings are codespell entries, and
+keeping them would measure memory, not correction. Nothing is excluded unless the
+file is named, and training says so loudly; `metrics.json` records what was dropped.
+
+The model is `keras_nlpkit.models.SpellingModel`; it exports three signatures:
+`serving_default` (teacher-forced logits, for parity checks), `encode` (once per
+word) and `decode_step` (one character for a batch of beams). The export also
+holds the lexicon, the known words and the channel model that
+`keras_nlpkit.ondevice.SpellingCorrector` decodes with (see `CorrectorSettings`).
+
+DIR receives `recipe.json`, `model.keras`, `lexicon.tsv`, `heldout.tsv` (held-out
+pairs, used for tuning), `metrics.json`, `logs/` (TensorBoard), `backup/` (rerun the
+same command to resume) and `export/` (TFLite, lexicon, known words, channel, manifest).
+"""
+
+import dataclasses
+import json
+import random
+import sys
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from keras_nlpkit.export import export
+from keras_nlpkit.files import atomic_write_bytes
+from keras_nlpkit.files import atomic_write_json
+from keras_nlpkit.files import atomic_write_text
+from keras_nlpkit.files import check_input_file
+from keras_nlpkit.files import read_lines
+from keras_nlpkit.files import save_model_atomically
+from keras_nlpkit.models import SpellingModel
+from keras_nlpkit.ondevice.channel_model import CHANNEL_FILE
+from keras_nlpkit.ondevice.channel_model import ChannelModel
+from keras_nlpkit.ondevice.character_tokenizer import CharacterTokenizer
+from keras_nlpkit.ondevice.corrector_settings import CorrectorSettings
+from keras_nlpkit.ondevice.lexicon import KNOWN_WORDS_FILE
+from keras_nlpkit.ondevice.lexicon import LEXICON_FILE
+from keras_nlpkit.ondevice.lexicon import parse_lexicon
+from keras_nlpkit.ondevice.spelling_corrector import KIND
+from keras_nlpkit.recipes import training
+from keras_nlpkit.recipes.arguments import RecipeConfig
+from keras_nlpkit.recipes.arguments import add_config_arguments
+from keras_nlpkit.recipes.arguments import config_from_arguments
+from keras_nlpkit.text.lexicon import lexicon_file_bytes
+from keras_nlpkit.text.misspellings import LETTERS
+from keras_nlpkit.text.misspellings import build_lexicon
+from keras_nlpkit.text.misspellings import is_word
+from keras_nlpkit.text.misspellings import read_codespell
+from keras_nlpkit.text.misspellings import read_frequencies
+from keras_nlpkit.text.misspellings import read_pairs
+from keras_nlpkit.text.synthetic_misspellings import synthetic_pairs
+
+# The character vocabulary. CharacterTokenizer keeps id 0 for unknown characters;
+# padding, start and end of word are control characters no word contains.
+PAD, START, END = "\x00", "\x02", "\x03"
+VOCABULARY = ["<unk>", PAD, START, END, *LETTERS]
+PAD_ID, START_ID, END_ID = 1, 2, 3
+CHAR_ID = {c: i for i, c in enumerate(VOCABULARY) if i > 0}
+# Full-integer int8 converts (builtins only) but its `encode`/`serving_default` fail in
+# XNNPACK ("failed to create XNNPACK runtime") under the default interpreter, so the
+# on-device default is dynamic-range int8 (int8 weights, float activations).
+EXPORT_VARIANTS = ("float32", "dynamic_int8")
+
+
+@dataclasses.dataclass
+class SpellingConfig(RecipeConfig):
+    # Model. The decode step runs once per character for every beam on the phone,
+    # so the decoder stays small (~0.1M multiply-adds per beam and character).
+    embedding_dim: int = 24
+    encoder_units: int = 96  # per direction
+    decoder_units: int = 160
+    summary_dim: int = 48
+    # Data.
+    lexicon_size: int = 50_000  # top symspell words (+ codespell corrections)
+    # More symspell words the corrector accepts as correctly spelled when typed, and
+    # suggests only when no lexicon word is within distance 2 (rare words make poor
+    # guesses: they cost 0.8 points of held-out accuracy as ordinary candidates).
+    known_words: int = 100_000  # of the frequency list, lexicon included (0: none)
+    synthetic_pairs: int = 200_000
+    identity_fraction: float = 0.15  # of the synthetic pairs: word → itself
+    max_word_length: int = 20
+    # The evaluation file whose misspellings must not be trained on ("": none, loudly).
+    exclude_pairs: str = ""
+    validation_fraction: float = 0.02
+    # Training.
+    batch_size: int = 128
+    steps_per_epoch: int = 100  # an "epoch" is a checkpoint interval
+    epochs: int = 24  # 2,400 steps: ~5 min at one thread (the measured run)
+    learning_rate: float = 3e-3
+    seed: int = 1337
+
+    ranges = {
+        "known_words": "[0, inf)",
+        "identity_fraction": "[0, 1)",
+        "validation_fraction": "(0, 1)",
+        "seed": "[0, inf)",
+        "max_word_length": "[2, 64]",
+    }
+
+    @classmethod
+    def small(cls):
+        """A demo that trains in a few minutes on 2 cores (accuracy well below default)."""
+        return cls(
+            encoder_units=64,
+            decoder_units=96,
+            summary_dim=32,
+            embedding_dim=24,
+            synthetic_pairs=40_000,
+            steps_per_epoch=100,
+            epochs=4,
+            lexicon_size=30_000,
+        )
+
+
+PRESETS = {"default": SpellingConfig, "small": SpellingConfig.small}
+
+
+def add_arguments(parser):
+    parser.add_argument("--out", required=True, help="output folder (rerun to resume)")
+    parser.add_argument(
+        "--pairs",
+        nargs="+",
+        default=None,
+        help="extra pairs: `right: wrong wrong` or `wrong<TAB>right` lines",
+    )
+    parser.add_argument("--preset", choices=sorted(PRESETS), default="default")
+    add_config_arguments(parser, SpellingConfig, overrides_only=True)
+
+
+def run(args):
+    config = config_from_arguments(SpellingConfig, args, base=PRESETS[args.preset]())
+    print(json.dumps(train(args.out, config, pair_files=args.pairs), indent=2))
+
+
+# --- data ----------------------------------------------------------------------------------
+def excluded_misspellings(config):
+    """The misspellings of `config.exclude_pairs` (lower-cased), and the file's name."""
+    if not config.exclude_pairs:
+        return set(), None
+    path = check_input_file(config.exclude_pairs, "--exclude-pairs")
+    return {wrong.lower() for wrong, _ in read_pairs(path, "--exclude-pairs")}, str(path)
+
+
+def training_pairs(config, pair_files=None, log=print):
+    """All (wrong, right) pairs, the lexicon and a dict of counts describing the data."""
+    frequencies = read_frequencies()
+    codespell = [(w.lower(), r.lower()) for w, r in read_codespell()]
+    codespell = [
+        (w, r)
+        for w, r in codespell
+        if w != r and is_word(w, config.max_word_length) and is_word(r, config.max_word_length)
+    ]
+    lexicon = build_lexicon(frequencies, config.lexicon_size, [r for _, r in codespell])
+    user = []
+    for path in pair_files or ():
+        user += [(w.lower(), r.lower()) for w, r in read_pairs(path)]
+    user = [
+        (w, r)
+        for w, r in user
+        if is_word(w, config.max_word_length) and is_word(r, config.max_word_length)
+    ]
+    synthetic = synthetic_pairs(
+        lexicon,
+        config.synthetic_pairs,
+        config.identity_fraction,
+        config.seed,
+        config.max_word_length,
+    )
+    excluded, exclude_path = excluded_misspellings(config)
+    if exclude_path is None:
+        print(
+            "nlpkit: warning: no --exclude-pairs: no evaluation misspellings are excluded "
+            "from training (a model evaluated on pairs it trained on measures memory)",
+            file=sys.stderr,
+        )
+    kept, dropped = [], {"codespell": 0, "synthetic": 0, "user": 0}
+    for name, pairs in (("codespell", codespell), ("synthetic", synthetic), ("user", user)):
+        for wrong, right in pairs:
+            if wrong in excluded and wrong != right:
+                dropped[name] += 1
+            else:
+                kept.append((wrong, right))
+    # Codespell's corrections are in the lexicon; user pairs may add words too.
+    for _, right in user:
+        lexicon.setdefault(right, min(lexicon.values()))
+    info = {
+        "codespell_pairs": len(codespell),
+        "synthetic_pairs": len(synthetic),
+        "user_pairs": len(user),
+        "excluded_file": exclude_path,
+        "excluded_misspellings": len(excluded),
+        "excluded_pairs": dropped,
+        "lexicon_words": len(lexicon),
+    }
+    counted = (
+        f"Pairs: {len(codespell)} codespell, {len(synthetic)} synthetic, {len(user)} from --pairs"
+    )
+    if exclude_path:
+        counted += f"; dropped {sum(dropped.values())} whose misspelling is in {exclude_path}"
+    log(counted)
+    return kept, lexicon, info
+
+
+def encode_word(word):
+    return [CHAR_ID.get(c, 0) for c in word]
+
+
+def make_arrays(pairs, max_length):
+    """Padded int32 arrays: chars (n, T), decoder inputs and targets (n, T + 1)."""
+    n = len(pairs)
+    chars = np.full((n, max_length), PAD_ID, np.int32)
+    decoder_inputs = np.full((n, max_length + 1), PAD_ID, np.int32)
+    targets = np.full((n, max_length + 1), PAD_ID, np.int32)
+    for row, (wrong, right) in enumerate(pairs):
+        w, r = encode_word(wrong), encode_word(right)
+        chars[row, : len(w)] = w
+        decoder_inputs[row, : len(r) + 1] = [START_ID] + r
+        targets[row, : len(r) + 1] = r + [END_ID]
+    return chars, decoder_inputs, targets
+
+
+def batches(pairs, config, shuffle, seed):
+    """tf.data of ({chars, decoder_inputs}, targets), batches of similar lengths.
+
+    Pairs are sorted by length into batches, each cut to its longest word, and the
+    batch order is shuffled: far less padding than one global length.
+    """
+    rng = np.random.default_rng(seed)
+    order = np.argsort([len(w) + len(r) + rng.random() for w, r in pairs], kind="stable")
+    groups = [order[i : i + config.batch_size] for i in range(0, len(order), config.batch_size)]
+    length = config.max_word_length
+    chars, decoder_inputs, targets = make_arrays(pairs, length)
+
+    def generate():
+        batch_order = np.arange(len(groups))
+        epoch = 0
+        while True:
+            if shuffle:
+                np.random.default_rng(seed + epoch).shuffle(batch_order)
+            for b in batch_order:
+                rows = groups[b]
+                t = max(len(pairs[i][0]) for i in rows)
+                u = max(len(pairs[i][1]) for i in rows) + 1
+                yield (
+                    {"chars": chars[rows, :t], "decoder_inputs": decoder_inputs[rows, :u]},
+                    targets[rows, :u],
+                )
+            epoch += 1
+            if not shuffle:
+                return
+
+    spec = tf.TensorSpec((None, None), tf.int32)
+    data = tf.data.Dataset.from_generator(
+        generate, output_signature=({"chars": spec, "decoder_inputs": spec}, spec)
+    )
+    return data.prefetch(4), len(groups)
+
+
+# --- the model -----------------------------------------------------------------------------
+def build_model(config):
+    """A compiled, built `SpellingModel`."""
+    model = SpellingModel(
+        vocabulary_size=len(VOCABULARY),
+        embedding_dim=config.embedding_dim,
+        encoder_units=config.encoder_units,
+        decoder_units=config.decoder_units,
+        summary_dim=config.summary_dim,
+        max_length=config.max_word_length,
+        pad_id=PAD_ID,
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(config.learning_rate, clipnorm=1.0),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=PAD_ID),
+        metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+    )
+    # Build with a tiny batch so that summary() and saving work before fit.
+    model(
+        {
+            "chars": np.full((1, 3), 5, np.int32),
+            "decoder_inputs": np.full((1, 3), START_ID, np.int32),
+        }
+    )
+    return model
+
+
+# --- training ------------------------------------------------------------------------------
+def split_pairs(pairs, fraction, seed):
+    rng = random.Random(seed)
+    pairs = list(dict.fromkeys(pairs))  # distinct, order kept
+    rng.shuffle(pairs)
+    count = max(1, int(len(pairs) * fraction))
+    return pairs[count:], pairs[:count]
+
+
+def train(out_dir, config=None, pair_files=None, log=print, verbose=2):
+    """Trains, saves and exports a spelling model into `out_dir`; returns the metrics."""
+    config = (config or SpellingConfig()).check()
+    for path in pair_files or ():
+        read_pairs(path)  # fail early, before any work
+    out_dir = training.start_run(out_dir, KIND, config)
+    keras.utils.set_random_seed(config.seed)
+    pairs, lexicon, info = training_pairs(config, pair_files, log)
+    train_pairs, heldout = split_pairs(pairs, config.validation_fraction, config.seed)
+    info.update(train_pairs=len(train_pairs), heldout_pairs=len(heldout))
+    atomic_write_bytes(out_dir / LEXICON_FILE, lexicon_file_bytes(lexicon))
+    atomic_write_text(out_dir / "heldout.tsv", "".join(f"{w}\t{r}\n" for w, r in heldout))
+
+    train_data, _ = batches(train_pairs, config, shuffle=True, seed=config.seed)
+    validation_data, validation_steps = batches(heldout, config, shuffle=False, seed=0)
+    model = build_model(config)
+    log(
+        f"Training {model.count_params():,} parameters on {len(train_pairs):,} pairs "
+        f"({config.epochs} x {config.steps_per_epoch} steps of {config.batch_size})"
+    )
+    start = time.perf_counter()
+    history = training.fit(
+        model,
+        train_data,
+        out_dir,
+        epochs=config.epochs,
+        verbose=verbose,
+        learning_rate=config.learning_rate,
+        steps_per_epoch=config.steps_per_epoch,
+        validation_data=validation_data,
+        validation_steps=validation_steps,
+    )
+    seconds = time.perf_counter() - start
+    save_model_atomically(model, out_dir / "model.keras")
+    losses, logged = history.history.get("loss", []), history.history
+    metrics = {
+        "train_seconds": round(seconds, 1),
+        "parameters": int(model.count_params()),
+        "final_loss": round(losses[-1], 4) if losses else None,
+        "validation_loss": round(logged["val_loss"][-1], 4) if logged.get("val_loss") else None,
+        "validation_char_accuracy": round(logged["val_accuracy"][-1], 4)
+        if logged.get("val_accuracy")
+        else None,
+        "data": info,
+    }
+    atomic_write_json(out_dir / "metrics.json", metrics)
+    export_model(out_dir, model=model, config=config, log=log)
+    return metrics
+
+
+# --- export --------------------------------------------------------------------------------
+def representative_npz(path, pairs, max_length):
+    chars, decoder_inputs, _ = make_arrays(pairs, max_length)
+    np.savez(path, chars=chars, decoder_inputs=decoder_inputs)
+
+
+def channel_pairs(out_dir, config):
+    """The real misspellings the channel model is counted on: codespell's pairs, less
+    those whose misspelling is in an evaluation file or held out (`heldout.tsv`, for
+    tuning the reranker), so that neither is measured on what it was counted on."""
+    excluded, _ = excluded_misspellings(config)
+    heldout = Path(out_dir) / "heldout.tsv"
+    if heldout.is_file():
+        excluded |= {
+            line.split("\t")[0] for line in heldout.read_text(encoding="utf-8").splitlines() if line
+        }
+    pairs = []
+    for wrong, right in read_codespell():
+        wrong, right = wrong.lower(), right.lower()
+        if (
+            wrong != right
+            and wrong not in excluded
+            and is_word(wrong, config.max_word_length)
+            and is_word(right, config.max_word_length)
+        ):
+            pairs.append((wrong, right))
+    return pairs
+
+
+def known_words(lexicon, config):
+    """The `known_words` most frequent symspell words that are not in the lexicon."""
+    return {
+        word: count
+        for word, count in list(read_frequencies().items())[: config.known_words]
+        if is_word(word, config.max_word_length) and word not in lexicon
+    }
+
+
+def export_model(out_dir, model=None, config=None, log=print, quantize=EXPORT_VARIANTS):
+    """Exports the model of the training folder `out_dir` to `out_dir/export`, with the
+    lexicon, known words, channel model and decoding settings the corrector reads;
+    int8 is calibrated on held-out pairs."""
+    out_dir = Path(out_dir)
+    config = config or SpellingConfig(**training.read_run(out_dir, KIND, "--out")["config"])
+    if model is None:
+        model = keras.saving.load_model(out_dir / "model.keras", compile=False)
+    heldout = [tuple(line.split("\t")) for line in read_lines(out_dir / "heldout.tsv") if line]
+    samples = out_dir / "representative.npz"
+    # One length for all rows of the .npz: the longest held-out word; the signatures
+    # see the padding, but calibration_records strips it for encode/decode_step.
+    representative_npz(samples, heldout[:300], config.max_word_length)
+    lexicon_bytes = (out_dir / LEXICON_FILE).read_bytes()
+    lexicon = parse_lexicon(lexicon_bytes, str(out_dir / LEXICON_FILE))
+    channel = ChannelModel.from_pairs(channel_pairs(out_dir, config), LETTERS)
+    known = known_words(lexicon, config)
+    log(
+        f"Channel model: {channel.pairs:,} real misspellings; {len(known):,} known words "
+        "besides the lexicon"
+    )
+    side_files = {
+        LEXICON_FILE: lexicon_bytes,
+        CHANNEL_FILE: json.dumps(channel.to_json()).encode("utf-8"),
+    }
+    if known:
+        side_files[KNOWN_WORDS_FILE] = lexicon_file_bytes(known)
+    settings = {
+        "pad_id": PAD_ID,
+        "start_id": START_ID,
+        "end_id": END_ID,
+        "max_word_length": config.max_word_length,
+        "decoding": dataclasses.asdict(CorrectorSettings()),
+    }
+    return export(
+        model,
+        out_dir / "export",
+        quantize=quantize,
+        representative_data=samples,
+        tokenizer=CharacterTokenizer(VOCABULARY),
+        log=log,
+        kind=KIND,
+        settings=settings,
+        side_files=side_files,
+    )

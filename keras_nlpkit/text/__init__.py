@@ -1,0 +1,16 @@
+"""Training-side text preparation (TF-free): what recipes turn raw files into.
+
+    queries          query logs → normalised queries, the train/dev split
+    ngrams           n-gram counts and the `ngrams.tsv.gz` the device reads
+    lexicon          the lexicon file the device reads
+    cooccurrence     GloVe's co-occurrence counts, in bounded memory
+    misspellings     codespell's misspellings, symspell's frequencies, pair files
+    synthetic_misspellings   keyboard/spelling/sound errors for training pairs
+    typos            the typos evaluation injects into queries (a separate generator)
+    documents        documents of sentences, next-sentence pairs
+    wikitext         WikiText's tokenization and word count
+    classification   SST-2 and TREC QC readers
+    corpora          the text that ships with Python (the main job's data)
+
+The on-device readers of the same files live in `keras_nlpkit.ondevice`.
+"""

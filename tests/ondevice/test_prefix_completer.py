@@ -1,0 +1,54 @@
+"""Prefix search over the lexicon, exact and one edit away, on fixed scores."""
+
+import numpy as np
+
+from keras_nlpkit.ondevice import Lexicon
+from keras_nlpkit.ondevice import PrefixCompleter
+from keras_nlpkit.ondevice.prefix_completer import normalize_query
+from keras_nlpkit.ondevice.prefix_completer import one_edit_variants
+from keras_nlpkit.ondevice.prefix_completer import top_in_range
+
+
+def test_prefix_search_and_one_edit_variants():
+    lexicon = Lexicon(["york", "yorker", "you", "zoo", "ant"], [5, 1, 9, 2, 3])
+    lo, hi = lexicon.range("yo")
+    assert lexicon.words[lo:hi] == ["york", "yorker", "you"]
+    assert lexicon.range("q")[0] == lexicon.range("q")[1]
+    variants = one_edit_variants("yrok")
+    assert {"york", "yok", "yrokk", "yrol"} <= variants and "yrok" not in variants
+    assert len(variants) == len(set(variants))
+
+
+class FixedScores(PrefixCompleter):
+    """Scores by the previous word: what the network or the counts would say."""
+
+    table = {
+        (): {"york": -1.0, "yorker": -3.0, "you": -0.5, "zoo": -2.0, "ant": -4.0},
+        ("new",): {"york": -0.1, "yorker": -0.2, "you": -5.0, "zoo": -6.0, "ant": -7.0},
+    }
+
+    def scores(self, previous_words):
+        table = self.table[tuple(previous_words)]
+        return np.asarray([table[w] for w in self.lexicon.words])
+
+
+def test_the_strip_is_the_k_best_matching_words_in_score_order():
+    lexicon = Lexicon(["york", "yorker", "you", "zoo", "ant"], [5, 1, 9, 2, 3])
+    exact = FixedScores(lexicon)
+    assert exact.suggest("yo") == ["you", "york", "yorker"]
+    assert exact.suggest("new yo") == ["york", "yorker", "you"]
+    assert exact.suggest("new ") == ["york", "yorker", "you"]  # a space: the next word
+    assert exact.suggest("") == ["you", "york", "zoo"]
+    assert exact.suggest("yrok") == [] and exact.suggest("qq", k=5) == []
+    assert exact.suggest_words(("new",), "yo", 1) == [("york", -0.1)]
+    fuzzy = FixedScores(lexicon, typo_penalty=2.0)
+    # "yrok" is one transposition from "york": found, penalised by 2.
+    assert fuzzy.suggest_words(("new",), "yrok", 3) == [("york", -2.1), ("yorker", -2.2)]
+    assert fuzzy.suggest_words((), "y", 3) == [("you", -0.5), ("york", -1.0), ("yorker", -3.0)]
+
+
+def test_helpers():
+    assert normalize_query("  New   YORK ") == "new york"
+    scores = np.asarray([0.0, 5.0, 1.0, 5.0, 3.0])
+    assert top_in_range(scores, 0, 5, 3).tolist() == [1, 3, 4]  # ties: the lower index first
+    assert top_in_range(scores, 2, 4, 5).tolist() == [3, 2]
