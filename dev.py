@@ -40,8 +40,7 @@ def ensure_venv(extras):
 
 def lint():
     """ruff's lint rules and format check, then the import contracts (pyproject.toml)."""
-    for command in (["ruff", "check", "."], ["ruff", "format", "--check", "."],
-                    ["lint-imports"]):
+    for command in (["ruff", "check", "."], ["ruff", "format", "--check", "."], ["lint-imports"]):
         code = subprocess.run([str(BIN / command[0]), *command[1:]], cwd=ROOT).returncode
         if code:
             return code

@@ -10,12 +10,11 @@ training that cannot go on (NaN loss) exits 1 the same way.
 import argparse
 import importlib
 import os
-import re
 import sys
-import tempfile
 
 from keras_nlpkit.errors import TrainingError
 from keras_nlpkit.errors import UserInputError
+from keras_nlpkit.native_logs import filtered_stderr
 
 # (command, recipe) → (module, help). `None` as the recipe: a command without one.
 COMMANDS = {
@@ -66,13 +65,6 @@ GROUPS = {
     "train": "train a recipe",
     "evaluate": "METRICS.md figures of a model, as one JSON object",
 }
-# TensorFlow's start-up lines that say nothing a user can act on (C++ logs written
-# before Python can filter them; TF_CPP_MIN_LOG_LEVEL does not reach them).
-_START_UP_NOISE = re.compile(
-    r"oneDNN custom operations|Could not find cuda drivers|cpu_feature_guard|"
-    r"To enable the following instructions|absl::InitializeLog|failed call to cuInit|"
-    r"Unable to register cu(DNN|FFT|BLAS) factory|computation placer already registered"
-)
 
 
 def _selected(argv):
@@ -110,25 +102,10 @@ def _import_quietly(name):
     if "TF_CPP_MIN_LOG_LEVEL" in os.environ or "tensorflow" in sys.modules:
         return importlib.import_module(name)
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
-    saved = os.dup(2)
-    with tempfile.TemporaryFile() as captured:
-        os.dup2(captured.fileno(), 2)
-        try:
-            module = importlib.import_module(name)
-            if "tensorflow" in sys.modules:  # the first device query logs CUDA's absence
-                sys.modules["tensorflow"].config.list_physical_devices()
-        finally:
-            sys.stderr.flush()
-            os.dup2(saved, 2)
-            os.close(saved)
-            captured.seek(0)
-            kept = [
-                line
-                for line in captured.read().decode("utf-8", "replace").splitlines()
-                if line.strip() and not _START_UP_NOISE.search(line)
-            ]
-            if kept:
-                print("\n".join(kept), file=sys.stderr)
+    with filtered_stderr():
+        module = importlib.import_module(name)
+        if "tensorflow" in sys.modules:  # the first device query logs CUDA's absence
+            sys.modules["tensorflow"].config.list_physical_devices()
     return module
 
 

@@ -7,6 +7,7 @@ from ai_edge_litert import schema_py_generated as schema
 from tensorflow.core.protobuf import saved_model_pb2
 
 from keras_nlpkit.export.signatures import ExportError
+from keras_nlpkit.native_logs import filtered_stderr
 
 
 def convert(saved_model_dir, signature_keys, variant, representative_dataset=None, allow_flex=True):
@@ -35,16 +36,17 @@ def convert(saved_model_dir, signature_keys, variant, representative_dataset=Non
 
     note = None
     try:
-        if variant == "int8":
-            try:
-                content = converter([tf.lite.OpsSet.TFLITE_BUILTINS_INT8]).convert()
-            except Exception:  # an op without an int8 kernel: keep float for that op only
-                content = converter(
-                    [tf.lite.OpsSet.TFLITE_BUILTINS_INT8, tf.lite.OpsSet.TFLITE_BUILTINS]
-                ).convert()
-                note = "float kernels kept for ops without an int8 kernel"
-        else:
-            content = converter([tf.lite.OpsSet.TFLITE_BUILTINS]).convert()
+        with filtered_stderr():  # the quantizer's summary line, the calibrator's warning
+            if variant == "int8":
+                try:
+                    content = converter([tf.lite.OpsSet.TFLITE_BUILTINS_INT8]).convert()
+                except Exception:  # an op without an int8 kernel: keep float for that op only
+                    content = converter(
+                        [tf.lite.OpsSet.TFLITE_BUILTINS_INT8, tf.lite.OpsSet.TFLITE_BUILTINS]
+                    ).convert()
+                    note = "float kernels kept for ops without an int8 kernel"
+            else:
+                content = converter([tf.lite.OpsSet.TFLITE_BUILTINS]).convert()
     except Exception as error:
         raise ExportError(
             f"The TFLite converter failed ({variant}): {_first_lines(error)}"

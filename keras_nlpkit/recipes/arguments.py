@@ -4,7 +4,8 @@ A recipe's config is a dataclass deriving from `RecipeConfig`; `add_config_argum
 gives it one `--flag` per field (typed from the default) and `config_from_arguments`
 builds it back from the parsed flags. `RecipeConfig.check` validates every field
 by one rule set: an `int` must be ≥ 1 and a `float` finite and > 0, unless the
-config's `ranges` gives the field another interval (`"[0, 1)"`, `"[0, inf)"`);
+config's `ranges` gives the field another interval (`"[0, 1)"`, `"[0, inf)"`) or
+the field is one every recipe bounds alike (`seed` ≥ 0, `dropout` in [0, 1));
 a `str` listed in `choices` must be one of them. The error names the flag and the
 value, e.g. `--dropout must be in [0, 1). Received: 1.5`.
 """
@@ -49,6 +50,11 @@ def number(text):
     return value
 
 
+# Every field is checked: by the config's `ranges`, else by its name, else by its type.
+COMMON_RANGES = {"seed": "[0, inf)", "dropout": "[0, 1)"}
+DEFAULT_RANGES = {int: "[1, inf)", float: "(0, inf)"}
+
+
 def _interval(text):
     """`"[0, 1)"` → (0.0, 1.0, low inclusive, high inclusive)."""
     low, high = (part.strip() for part in text[1:-1].split(","))
@@ -79,7 +85,7 @@ class RecipeConfig:
                 raise UserInputError(f"{flag(name)} must be a whole number. Received: {value!r}")
             if not isinstance(value, (int, float)) or not math.isfinite(value):
                 raise UserInputError(f"{flag(name)} must be a finite number. Received: {value!r}")
-            interval = self.ranges.get(name, "[1, inf)" if kind is int else "(0, inf)")
+            interval = self.ranges.get(name, COMMON_RANGES.get(name, DEFAULT_RANGES[kind]))
             low, high, low_in, high_in = _interval(interval)
             if not (
                 (value > low or (low_in and value == low))

@@ -71,12 +71,8 @@ class BertFinetuneConfig(RecipeConfig):
 
     ranges = {
         "dev_fraction": "(0, 1)",
-        "learning_rate": "[0, inf)",
-        "baseline_learning_rate": "[0, inf)",
         "warmup_fraction": "[0, 1)",
         "weight_decay": "[0, inf)",
-        "dropout": "[0, 1)",
-        "seed": "[0, inf)",
     }
     choices = {"size": tuple(BERT_SIZES)}
 
@@ -231,15 +227,9 @@ def train(task, data, out_dir, config=None, pretrained=None, vocabulary=None, ve
     )
 
     steps = config.epochs * math.ceil(len(train_set) / config.batch_size)
-    warmup = max(1, int(config.warmup_fraction * steps))
-    schedule = keras.optimizers.schedules.CosineDecay(
-        0.0,
-        decay_steps=max(1, steps - warmup),
-        warmup_target=config.learning_rate,
-        warmup_steps=warmup,
+    optimizer = training.adamw_with_warmup(
+        config.learning_rate, steps, config.warmup_fraction, config.weight_decay
     )
-    optimizer = keras.optimizers.AdamW(schedule, weight_decay=config.weight_decay, clipnorm=1.0)
-    optimizer.exclude_from_weight_decay(var_names=["gamma", "beta", "bias"])
     classifier = BertClassifier(backbone, len(labels), dropout=config.dropout, name="bert")
     bert = _fit(
         classifier, train_data, dev_data, config.epochs, optimizer, out_dir / "bert", verbose

@@ -71,11 +71,8 @@ class BertPretrainConfig(RecipeConfig):
 
     ranges = {
         "sequence_length": "[8, inf)",
-        "learning_rate": "[0, inf)",
         "warmup_fraction": "[0, 1)",
         "weight_decay": "[0, inf)",
-        "dropout": "[0, 1)",
-        "seed": "[0, inf)",
     }
     choices = {"size": tuple(BERT_SIZES)}
 
@@ -112,15 +109,9 @@ def pretraining_dataset(preprocessor, first, second, is_next, batch_size, seed, 
 
 
 def compile_pretrainer(model, config, total_steps):
-    warmup = max(1, int(config.warmup_fraction * total_steps))
-    schedule = keras.optimizers.schedules.CosineDecay(
-        0.0,
-        decay_steps=max(1, total_steps - warmup),
-        warmup_target=config.learning_rate,
-        warmup_steps=warmup,
+    optimizer = training.adamw_with_warmup(
+        config.learning_rate, total_steps, config.warmup_fraction, config.weight_decay
     )
-    optimizer = keras.optimizers.AdamW(schedule, weight_decay=config.weight_decay, clipnorm=1.0)
-    optimizer.exclude_from_weight_decay(var_names=["gamma", "beta", "bias"])
     loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     model.compile(
         optimizer,

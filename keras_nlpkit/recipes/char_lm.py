@@ -63,7 +63,7 @@ class CharLMConfig(RecipeConfig):
     validation_fraction: float = 0.05
     seed: int = 1337
 
-    ranges = {"validation_fraction": "(0, 1)", "seed": "[0, inf)"}
+    ranges = {"validation_fraction": "(0, 1)"}
 
 
 def add_arguments(parser):

@@ -67,8 +67,6 @@ class GloVeConfig(RecipeConfig):
     seed: int = 1
     projector_words: int = 10000  # most frequent words written for the projector
 
-    ranges = {"seed": "[0, inf)"}
-
 
 def add_arguments(parser):
     add_corpus_arguments(parser)

@@ -102,10 +102,8 @@ class GPTPretrainConfig(RecipeConfig):
     seed: int = 1337
 
     ranges = {
-        "dropout": "[0, 1)",
         "warmup_steps": "[0, inf)",
         "eval_max_words": "[0, inf)",
-        "seed": "[0, inf)",
     }
 
 

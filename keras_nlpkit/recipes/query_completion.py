@@ -91,11 +91,9 @@ class QueryCompletionConfig(RecipeConfig):
 
     ranges = {
         "vocabulary_size": "[4, inf)",
-        "dropout": "[0, 1)",
         "ngram_weight": "[0, 1)",
         "dev_fraction": "(0, 1)",
         "typo_penalty": "[0, inf)",
-        "seed": "[0, inf)",
     }
     choices = {"architecture": ("lstm", "gpt")}
 

@@ -113,7 +113,6 @@ class SpellingConfig(RecipeConfig):
         "known_words": "[0, inf)",
         "identity_fraction": "[0, 1)",
         "validation_fraction": "(0, 1)",
-        "seed": "[0, inf)",
         "max_word_length": "[2, 64]",
     }
 

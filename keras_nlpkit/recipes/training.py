@@ -11,6 +11,7 @@ the history raises `TrainingError`, whatever stopped the run.
 
 import dataclasses
 import math
+import warnings
 from pathlib import Path
 
 import keras
@@ -91,19 +92,23 @@ def fit(
         **fit_arguments: `validation_data`, `steps_per_epoch`, ...
     """
     out_dir = Path(out_dir)
-    history = model.fit(
-        data,
-        epochs=epochs,
-        callbacks=[
-            keras.callbacks.BackupAndRestore(str(out_dir / "backup"), save_freq=save_freq),
-            keras.callbacks.TensorBoard(str(out_dir / "logs")),
-            keras.callbacks.TerminateOnNaN(),
-            *callbacks,
-        ],
-        shuffle=False,
-        verbose=verbose,
-        **fit_arguments,
-    )
+    with warnings.catch_warnings():
+        if "steps_per_epoch" not in fit_arguments:
+            # Our finite streams end every epoch by design; Keras warns at each first end.
+            warnings.filterwarnings("ignore", message="Your input ran out of data")
+        history = model.fit(
+            data,
+            epochs=epochs,
+            callbacks=[
+                keras.callbacks.BackupAndRestore(str(out_dir / "backup"), save_freq=save_freq),
+                keras.callbacks.TensorBoard(str(out_dir / "logs")),
+                keras.callbacks.TerminateOnNaN(),
+                *callbacks,
+            ],
+            shuffle=False,
+            verbose=verbose,
+            **fit_arguments,
+        )
     losses = history.history.get("loss", [])
     if any(not math.isfinite(value) for value in losses):
         now = f" (now {learning_rate})" if learning_rate is not None else ""
@@ -112,3 +117,21 @@ def fit(
             f"became NaN. Lower --learning-rate{now} and rerun."
         )
     return history
+
+
+def adamw_with_warmup(learning_rate, total_steps, warmup_fraction, weight_decay):
+    """BERT's optimizer: AdamW, linear warm-up to `learning_rate`, then cosine decay to 0.
+
+    No weight decay on layer-norm scales and offsets or biases; gradients clipped to
+    norm 1. `warmup_fraction` of `total_steps` warm up (at least one step).
+    """
+    warmup = max(1, int(warmup_fraction * total_steps))
+    schedule = keras.optimizers.schedules.CosineDecay(
+        0.0,
+        decay_steps=max(1, total_steps - warmup),
+        warmup_target=learning_rate,
+        warmup_steps=warmup,
+    )
+    optimizer = keras.optimizers.AdamW(schedule, weight_decay=weight_decay, clipnorm=1.0)
+    optimizer.exclude_from_weight_decay(var_names=["gamma", "beta", "bias"])
+    return optimizer
