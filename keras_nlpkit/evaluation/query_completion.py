@@ -25,6 +25,7 @@ def evaluate(
     typos=True,
     corrector=None,
     seed=0,
+    ngram_weight=None,
 ):
     """METRICS.md figures for the exported model and the trigram peer, on `queries_file`.
 
@@ -32,6 +33,7 @@ def evaluate(
     `peer_corpus` names other files. With `typos`, every query also gets one
     injected typo (in one word of 3+ letters) and both completers, plus the
     typo-tolerant one when a `corrector` is given, are measured on it.
+    `ngram_weight` overrides the export's mixture weight (0: the network alone).
     """
     model_dir = Path(model_dir)
     export_dir, _ = find_export_dir(model_dir, KIND)
@@ -45,7 +47,7 @@ def evaluate(
             f"--peer-corpus: the trigram peer needs the training queries. Received: "
             f"{[str(p) for p in peer_files]}"
         )
-    ours = QueryCompleter(export_dir, variant=variant)
+    ours = QueryCompleter(export_dir, variant=variant, ngram_weight=ngram_weight)
     peer = TrigramCompleter(read_queries(peer_files, argument="--peer-corpus"))
 
     def suggester(completer):
@@ -57,6 +59,7 @@ def evaluate(
         "variant": variant,
         "tflite_bytes": (export_dir / ours.model.path.name).stat().st_size,
         "k": k,
+        "ngram_weight": ours.ngram_weight,
         "ours": simulate_typing(queries, suggester(ours), k),
         "peer_trigram": simulate_typing(queries, suggester(peer), k),
     }
@@ -71,7 +74,9 @@ def evaluate(
             "peer_trigram": simulate_typing(queries, suggester(peer), k, typed),
         }
         if corrector is not None:
-            tolerant = QueryCompleter(export_dir, variant=variant, corrector=corrector)
+            tolerant = QueryCompleter(
+                export_dir, variant=variant, corrector=corrector, ngram_weight=ngram_weight
+            )
             result["typo"]["ours_typo_tolerant"] = simulate_typing(
                 queries, suggester(tolerant), k, typed
             )

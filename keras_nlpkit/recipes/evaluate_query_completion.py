@@ -8,6 +8,7 @@ import json
 
 from keras_nlpkit.evaluation.query_completion import evaluate
 from keras_nlpkit.ondevice.model_folder import VARIANTS
+from keras_nlpkit.recipes.arguments import number
 from keras_nlpkit.recipes.arguments import positive_integer
 from keras_nlpkit.recipes.complete import corrector_of
 
@@ -27,6 +28,12 @@ def add_arguments(parser):
         help="train the trigram peer on these (default: DIR/data/train.txt)",
     )
     parser.add_argument(
+        "--ngram-weight",
+        type=number,
+        default=None,
+        help="the counts' weight in the mixture (default: the export's; 0: the network alone)",
+    )
+    parser.add_argument(
         "--spelling-model",
         default=None,
         help="a spelling model folder: also measure typo-tolerant completion",
@@ -42,5 +49,6 @@ def run(args):
         limit=args.limit,
         peer_corpus=args.peer_corpus,
         corrector=corrector_of(args.spelling_model),
+        ngram_weight=args.ngram_weight,
     )
     print(json.dumps(result, indent=2, sort_keys=True))
