@@ -9,9 +9,9 @@ class SinusoidalPositionEncoding(keras.layers.Layer):
     """Fixed sinusoidal position encodings of "Attention is all you need".
 
     P[i, 2j] = sin(i / w^(2j/d)) and P[i, 2j+1] = cos(i / w^(2j/d)), with w the
-    `max_wavelength` (10000) and d the hidden size. No weights, any length. Like
-    `PositionEmbedding` it takes a `start_index`, so one cached decoding step gets
-    the encoding of its true position (keras-hub's `SinePositionEncoding` has none).
+    `max_wavelength` (10000) and d the hidden size. No weights, any length. It takes
+    a `start_index`, so one cached decoding step gets the encoding of its true
+    position, as keras-hub's `SinePositionEncoding` does; ours is the same function.
 
     Args:
         max_wavelength: the w above; `10000`.

@@ -11,10 +11,11 @@ from keras_nlpkit.layers.position_embedding import PositionEmbedding
 class TokenAndPositionEmbedding(keras.layers.Layer):
     """Token + learned position (+ optional segment) embeddings, summed.
 
-    With `num_segments` it is BERT's input embedding: token + segment + position.
-    What it adds over keras-hub's `TokenAndPositionEmbedding`: the segment
-    embedding, a `start_index` for cached decoding, and `logits(hidden)`, the
-    output projection tied to the token embedding (GPT's `h Eᵀ`).
+    With `num_segments` it is BERT's input embedding: token + segment + position,
+    which keras-hub builds from three layers; without, it matches keras-hub's
+    `TokenAndPositionEmbedding`, including a `start_index` for cached decoding and
+    the output projection tied to the token embedding (`logits(hidden)`, GPT's
+    `h Eᵀ`; keras-hub's `token_embedding(h, reverse=True)`).
 
     Args:
         vocabulary_size: positive int.
