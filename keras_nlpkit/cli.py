@@ -67,6 +67,13 @@ GROUPS = {
 }
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors as one `nlpkit: error:` line (the usage is in --help)."""
+
+    def error(self, message):
+        self.exit(2, f"nlpkit: error: {message} (see `{self.prog} --help`)\n")
+
+
 def _selected(argv):
     """The (command, recipe) that `argv` names, before any parsing."""
     words = [word for word in argv if not word.startswith("-")][:2]
@@ -76,7 +83,7 @@ def _selected(argv):
 
 
 def _parser(argv):
-    parser = argparse.ArgumentParser(prog="nlpkit", description=__doc__.split("\n")[0])
+    parser = _Parser(prog="nlpkit", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     groups = {}
     for (command, recipe), (module, help_text) in COMMANDS.items():
@@ -119,6 +126,11 @@ def main(argv=None):
         parser.exit(2, f"nlpkit: error: {error}\n")
     except TrainingError as error:
         parser.exit(1, f"nlpkit: error: {error}\n")
+    except OSError as error:  # a full disk, a folder we may not write, ...
+        where = f": {error.filename}" if error.filename else ""
+        parser.exit(2, f"nlpkit: error: {error.strerror or error}{where}\n")
+    except KeyboardInterrupt:
+        parser.exit(130, "nlpkit: interrupted (rerun the same command to resume a training)\n")
     return 0
 
 

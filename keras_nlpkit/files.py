@@ -74,6 +74,10 @@ def check_input_file(path, argument):
     path = Path(path)
     if path.is_dir():
         raise UserInputError(f"{argument}: a folder, not a file. Received: {path}")
+    if path.exists() and not path.is_file():
+        raise UserInputError(
+            f"{argument}: not a regular file (a pipe or a device?). Received: {path}"
+        )
     if not path.is_file():
         raise UserInputError(f"{argument}: no such file. Received: {path}")
     return path

@@ -4,6 +4,7 @@ Each peer is a function `correct(word) -> ranked words`, run on the same pairs i
 the same process as ours (`keras_nlpkit.evaluation.spelling.measure`).
 """
 
+from spellchecker import SpellChecker
 from symspellpy import SymSpell
 from symspellpy import Verbosity
 
@@ -34,7 +35,6 @@ def symspell_peer(max_edit_distance=2):
 
 
 def pyspellchecker_peer():
-    from spellchecker import SpellChecker  # a test extra (pyspellchecker), not a dependency
 
     checker = SpellChecker()
 

@@ -16,7 +16,9 @@ A SavedModel folder or a legacy `.h5` file is a program, not data: loading one
 runs its graph or rebuilds its layers, so export only models you trust.
 """
 
+import contextlib
 import dataclasses
+import fcntl
 import hashlib
 import json
 import os
@@ -32,8 +34,10 @@ import tensorflow as tf
 
 import keras_nlpkit
 from keras_nlpkit.backend import tflite_export_hints
+from keras_nlpkit.errors import UserInputError
 from keras_nlpkit.export import convert as convert_lib
 from keras_nlpkit.export import signatures as signatures_lib
+from keras_nlpkit.export import untrusted
 from keras_nlpkit.export.signatures import ExportError
 from keras_nlpkit.files import atomic_write_bytes
 from keras_nlpkit.files import atomic_write_json
@@ -43,10 +47,12 @@ from keras_nlpkit.ondevice.model_folder import FORMAT
 from keras_nlpkit.ondevice.model_folder import FORMAT_VERSION
 from keras_nlpkit.ondevice.model_folder import MANIFEST_FILE
 from keras_nlpkit.ondevice.model_folder import VARIANTS
+from keras_nlpkit.ondevice.model_folder import read_manifest
 from keras_nlpkit.ondevice.model_folder import variant_file
 from keras_nlpkit.ondevice.on_device_model import OnDeviceModel
 from keras_nlpkit.ondevice.tflite_file import describe_tflite
 from keras_nlpkit.ondevice.tokenizer_file import TOKENIZER_FILE
+from keras_nlpkit.ondevice.tokenizer_file import load_tokenizer
 
 HELD_BACK_EVERY = 5  # every 5th representative sample is kept for parity, not calibration
 MAX_CALIBRATION = 100  # samples per signature
@@ -109,12 +115,18 @@ class Source:
         return getattr(backbone, "max_sequence_length", None)
 
 
-def load_source(path):
-    """Loads MODEL: a Keras 3 or tf-keras model file, or a SavedModel folder."""
+def load_source(path, allow_unsafe=False):
+    """Loads MODEL: a Keras 3 or tf-keras model file, or a SavedModel folder.
+
+    Legacy files and SavedModels hold code; they are checked before they are loaded
+    (`keras_nlpkit.export.untrusted`) unless `allow_unsafe`.
+    """
     path = Path(path)
     if path.is_dir():
         if not (path / "saved_model.pb").is_file():
             raise ExportError(f"MODEL: a folder without saved_model.pb. Received: {path}")
+        if not allow_unsafe:
+            untrusted.check_saved_model(path)
 
         try:
             loaded = tf.saved_model.load(str(path))
@@ -128,7 +140,7 @@ def load_source(path):
     if not path.is_file():
         raise ExportError(f"MODEL: no such file or folder. Received: {path}")
     if path.suffix in (".h5", ".hdf5"):
-        return _tf_keras_source(path)
+        return _tf_keras_source(path, allow_unsafe)
     if path.suffix != ".keras":
         raise ExportError(
             f"MODEL: expected a .keras or .h5 file or a SavedModel folder. Received: {path}"
@@ -139,15 +151,15 @@ def load_source(path):
     except (zipfile.BadZipFile, KeyError, json.JSONDecodeError):
         raise ExportError(f"MODEL: not a Keras model file. Received: {path}") from None
     if not str(metadata.get("keras_version", "")).startswith("3"):
-        return _tf_keras_source(path)
+        return _tf_keras_source(path, allow_unsafe)
 
     # Registers our classes for loading; imported here because the models import
     # this package (for `Signature`), so a module-level import would be a cycle.
     import keras_nlpkit.layers  # noqa: F401
     import keras_nlpkit.models  # noqa: F401
 
-    try:
-        model = keras.saving.load_model(path, compile=False)
+    try:  # safe_mode: a Lambda's bytecode is refused unless the user trusts the file
+        model = keras.saving.load_model(path, compile=False, safe_mode=not allow_unsafe)
     except Exception as error:
         raise ExportError(f"MODEL: cannot load ({error}). Received: {path}") from None
     return Source(
@@ -155,9 +167,11 @@ def load_source(path):
     )
 
 
-def _tf_keras_source(path):
+def _tf_keras_source(path, allow_unsafe):
     import tf_keras  # legacy (Keras 2) files only: a slow import nothing else needs
 
+    if not allow_unsafe:
+        untrusted.check_legacy_file(path)
     try:
         model = tf_keras.models.load_model(path, compile=False)
     except Exception as error:
@@ -363,7 +377,15 @@ def export(
             "--quantize int8 needs --representative-data (real samples of the training "
             "input) to calibrate the activation ranges. Received: no file"
         )
-    out_dir = check_export_folder(out_dir)
+    out_dir, previous = check_export_folder(out_dir)
+    if previous and previous["kind"] != "model" and kind == "model" and side_files is None:
+        kind, settings, side_files = _carried_over(out_dir, previous)
+        if tokenizer is None and previous.get("tokenizer"):  # a recipe's model needs it
+            tokenizer = load_tokenizer(out_dir / previous["tokenizer"], "--out")
+        log(
+            f"Re-exporting a {kind} model: its side files {sorted(side_files)}, settings "
+            "and tokenizer are kept"
+        )
 
     serving_specs = source.input_specs("serving_default")
     max_length = min(sequence_length, source.max_length() or sequence_length)
@@ -385,9 +407,7 @@ def export(
         parity_inputs = f"{len(held_back)} random samples (no --representative-data)"
 
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
-    try:
-        give_default_mode(staging)  # mkdtemp makes it 0700
+    with _exclusive(out_dir), _staging(out_dir) as staging:
         for name, data in (side_files or {}).items():
             atomic_write_bytes(staging / name, data)
         report = _export_into(
@@ -405,26 +425,78 @@ def export(
         report["source"] = {"kind": source.kind, "path": source.path}
         atomic_write_json(staging / "report.json", report)
         _replace_folder(staging, out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     log(format_report(report))
     return report
 
 
+@contextlib.contextmanager
+def _staging(out_dir):
+    """A new folder beside `out_dir` to write the export into; removed if the body fails."""
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
+    try:
+        give_default_mode(staging)  # mkdtemp makes it 0700
+        yield staging
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
 def check_export_folder(out_dir):
-    """`out_dir` as a Path, when an export may be written there (see `export`)."""
+    """`(out_dir as a Path, its manifest or None)`, when an export may be written there.
+
+    A new or empty folder, or an earlier export (its manifest is read to tell): any
+    other folder is refused by name, so that no files of the user's are replaced.
+    """
     out_dir = Path(out_dir)
+    if out_dir.name in ("", ".", "..") or out_dir.resolve() == Path.cwd().resolve():
+        raise ExportError(f"--out: name a folder below the current one. Received: {out_dir}")
     if out_dir.exists() and not out_dir.is_dir():
         raise ExportError(f"--out: exists and is not a folder. Received: {out_dir}")
-    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / MANIFEST_FILE).is_file():
+    if not out_dir.is_dir() or not any(out_dir.iterdir()):
+        return out_dir, None
+    try:
+        return out_dir, read_manifest(out_dir, "--out")
+    except UserInputError:
         raise ExportError(
-            f"--out: the folder holds files that are not an export (no {MANIFEST_FILE}); "
-            f"nothing is replaced. Choose a new or empty folder. Received: {out_dir}"
-        )
-    if out_dir.resolve() == Path.cwd().resolve() or out_dir.name in ("", ".", ".."):
-        raise ExportError(f"--out: name a folder below the current one. Received: {out_dir}")
-    return out_dir
+            f"--out: the folder holds files that are not an export (no keras-nlpkit "
+            f"{MANIFEST_FILE}); nothing is replaced. Choose a new or empty folder. "
+            f"Received: {out_dir}"
+        ) from None
+
+
+def _carried_over(out_dir, previous):
+    """A recipe's side files and settings in an earlier export of it, kept by a re-export."""
+    own = {*previous.get("variants", {}).values(), previous.get("tokenizer")}
+    files = {
+        name: (out_dir / name).read_bytes()
+        for name in previous.get("files", {})
+        if name not in own and (out_dir / name).is_file()
+    }
+    return previous["kind"], previous.get("settings", {}), files
+
+
+@contextlib.contextmanager
+def _exclusive(out_dir):
+    """One export at a time into `out_dir`; the staging folders of a killed one are removed."""
+    lock_path = out_dir.parent / f".{out_dir.name}.lock"
+    with open(lock_path, "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ExportError(
+                f"--out: another export is writing this folder now. Received: {out_dir}"
+            ) from None
+        for stale in out_dir.parent.glob(f".{out_dir.name}.partial-*"):
+            shutil.rmtree(stale, ignore_errors=True)  # its writer is gone: we hold the lock
+        for stale in out_dir.parent.glob(f".{out_dir.name}.old-*"):
+            if out_dir.exists():
+                shutil.rmtree(stale, ignore_errors=True)
+            else:  # killed between `_replace_folder`'s two renames: the old export comes back
+                os.replace(stale, out_dir)
+        try:
+            yield
+        finally:
+            lock_path.unlink(missing_ok=True)
 
 
 def _replace_folder(staging, out_dir):

@@ -47,6 +47,7 @@ class Lexicon:
         self.words = [words[i] for i in order]
         self.counts = np.asarray(counts, dtype=np.float64)[order]
         self.index = {word: i for i, word in enumerate(self.words)}
+        self.longest = max(map(len, self.words), default=0)
 
     @classmethod
     def from_counts(cls, counts):

@@ -24,7 +24,7 @@ from keras_nlpkit.errors import UserInputError
 from keras_nlpkit.ondevice.model_folder import find_export_dir
 from keras_nlpkit.ondevice.model_folder import read_listed_file
 from keras_nlpkit.ondevice.tflite_file import describe_tflite
-from keras_nlpkit.ondevice.tokenizer_file import load_tokenizer
+from keras_nlpkit.ondevice.tokenizer_file import parse_tokenizer
 
 
 def log_softmax(logits):
@@ -81,7 +81,10 @@ class OnDeviceModel:
         self.runners = {name: self.interpreter.get_signature_runner(name) for name in signatures}
         self._served = False
         tokenizer = manifest.get("tokenizer")
-        self.tokenizer = load_tokenizer(export_dir / tokenizer, argument) if tokenizer else None
+        self.tokenizer = None
+        if tokenizer:
+            data = read_listed_file(export_dir, manifest, tokenizer, argument)
+            self.tokenizer = parse_tokenizer(data, f"{argument}: {tokenizer}")
         if "step" in self.runners:
             self.streaming = "step"
             details = self.runners["step"].get_input_details()
@@ -94,6 +97,11 @@ class OnDeviceModel:
             self.streaming = "decode"
         else:
             self.streaming = None
+        # The longest sequence a `decode` model holds (its KV cache); None: unbounded.
+        self.max_length = None
+        if self.streaming == "decode":
+            cache = self.runners["decode"].get_input_details()["cache"]["shape_signature"]
+            self.max_length = int(cache[2])
 
     # --- text ---------------------------------------------------------------------
     def encode(self, text):

@@ -53,6 +53,8 @@ class PrefixCompleter:
 
     def suggest_words(self, previous_words, prefix, k=3):
         """`[(word, score), ...]`, best first: the k best words starting with `prefix`."""
+        if len(prefix) > self.lexicon.longest + 1:  # no word starts with it, even one edit off
+            return []
         scores = self.scores(tuple(previous_words))
         lo, hi = self.lexicon.range(prefix)
         best = {int(i): float(scores[i]) for i in top_in_range(scores, lo, hi, k)}

@@ -146,9 +146,19 @@ class QueryCompleter(PrefixCompleter):
             self._corrections[word] = best[0][0] if best else word
         return self._corrections[word]
 
+    def _bounded(self, previous_words):
+        """The previous words a model with a fixed length (a KV cache) can read: the last ones."""
+        limit = self.model.max_length
+        previous_words = tuple(previous_words)
+        return (
+            previous_words[-(limit - 2) :]
+            if limit and len(previous_words) > limit - 2
+            else (previous_words)
+        )
+
     def next_word_logprobs(self, previous_words):
         """log P(next word | `<s>` previous words) over the model's vocabulary."""
-        return self._context(tuple(previous_words))[1]
+        return self._context(self._bounded(previous_words))[1]
 
     def _context(self, previous_words):
         """The cache entry of a context, advancing the model from its longest cached prefix."""
@@ -176,7 +186,8 @@ class QueryCompleter(PrefixCompleter):
 
     def scores(self, previous_words):
         """log P(next word = each lexicon word | previous words), cached per context."""
-        entry = self._context(tuple(previous_words))
+        previous_words = self._bounded(previous_words)
+        entry = self._context(previous_words)
         if entry[2] is None:
             logprobs = entry[1]
             scores = np.where(

@@ -150,6 +150,7 @@ class SpellingCorrector:
         if self.known:
             self._shelves.append(self._shelf(list(self.known), self._known_logp))
         self.index = self._shelves[0]["index"]
+        self._longest = max(map(len, [*self._words, *self.known]), default=0)
         details = self._decode.get_input_details()
         self.units = int(details["decoder_lstm_h"]["shape_signature"][-1])
         self.max_length = int(self._encode.get_input_details()["chars"]["shape_signature"][1])
@@ -195,6 +196,8 @@ class SpellingCorrector:
         b · [w == word]. `parts` is `(log P_model, log P_freq, distance or None,
         log P_channel or None)`, for tuning.
         """
+        # No word is near a typo longer than every word plus the edits: none is looked for.
+        word = word[: self._longest + self.settings.edit_distance + 1]
         typed = self.index is not None and (word in self._word_logp or word in self._known_logp)
         # The typed word, when it is a word, is one of the max_candidates.
         extra, distance, channel = self._near(word, self.settings.max_candidates - typed)
@@ -356,7 +359,7 @@ class SpellingCorrector:
         tokens = np.full((width,), self.start_id, np.int32)
         beams = [(0, 0.0)]  # (trie node, log P_model of its characters)
         finished = []  # (score, node)
-        max_steps = len(word) + 6
+        max_steps = min(len(word), self._longest) + 6
         for step in range(1, max_steps + 1):
             out = self._decode(
                 token=tokens,

@@ -25,10 +25,21 @@ def tokenizer_from_config(config):
 def load_tokenizer(path, argument="--tokenizer"):
     """Reads a `tokenizer.json`; a `UserInputError` naming the file if it is not one."""
     path = Path(path)
+    if path.exists() and not path.is_file():  # a folder, or a pipe that would block
+        raise UserInputError(f"{argument}: not a regular file. Received: {path}")
     try:
-        config = json.loads(path.read_text(encoding="utf-8"))
-        return tokenizer_from_config(config)
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, TypeError, ValueError) as error:
+        return parse_tokenizer(path.read_bytes(), argument)
+    except OSError as error:
         raise UserInputError(
             f"{argument}: not a tokenizer file ({error}). Received: {path}"
         ) from None
+    except UserInputError as error:
+        raise UserInputError(f"{error}. Received: {path}") from None
+
+
+def parse_tokenizer(data, source):
+    """A tokenizer from the bytes of a `tokenizer.json`; `source` names it in errors."""
+    try:
+        return tokenizer_from_config(json.loads(data.decode("utf-8")))
+    except (UnicodeDecodeError, json.JSONDecodeError, TypeError, ValueError) as error:
+        raise UserInputError(f"{source}: not a tokenizer file ({error})") from None

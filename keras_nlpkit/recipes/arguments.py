@@ -23,6 +23,9 @@ def flag(name):
     return "--" + name.replace("_", "-")
 
 
+MAX_INTEGER = 2**31 - 1  # beyond what the arrays index
+
+
 def integer(text):
     """An argparse type: a whole number (its range is the config's to check)."""
     try:
@@ -32,10 +35,12 @@ def integer(text):
 
 
 def positive_integer(text):
-    """An argparse type: a whole number ≥ 1."""
+    """An argparse type: a whole number in [1, MAX_INTEGER]."""
     value = integer(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
+    if not 1 <= value <= MAX_INTEGER:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number in [1, {MAX_INTEGER}], got {text!r}"
+        )
     return value
 
 
@@ -67,6 +72,8 @@ class RecipeConfig:
 
     ranges: ClassVar[dict] = {}
     choices: ClassVar[dict] = {}
+    # Fields that may change when a run resumes: they say how long to train, not what.
+    resumable: ClassVar[tuple] = ("epochs",)
 
     def check(self):
         for field in dataclasses.fields(self):
@@ -83,6 +90,10 @@ class RecipeConfig:
                 continue
             if kind is int and (not isinstance(value, int) or isinstance(value, bool)):
                 raise UserInputError(f"{flag(name)} must be a whole number. Received: {value!r}")
+            if kind is int and value > MAX_INTEGER:
+                raise UserInputError(
+                    f"{flag(name)} must be at most {MAX_INTEGER}. Received: {value!r}"
+                )
             if not isinstance(value, (int, float)) or not math.isfinite(value):
                 raise UserInputError(f"{flag(name)} must be a finite number. Received: {value!r}")
             interval = self.ranges.get(name, COMMON_RANGES.get(name, DEFAULT_RANGES[kind]))

@@ -46,6 +46,7 @@ from keras_nlpkit.recipes.arguments import RecipeConfig
 from keras_nlpkit.recipes.arguments import add_config_arguments
 from keras_nlpkit.recipes.arguments import config_from_arguments
 from keras_nlpkit.text.classification import TASKS
+from keras_nlpkit.text.classification import data_files
 from keras_nlpkit.text.classification import read_sst2
 from keras_nlpkit.text.classification import read_trec
 from keras_nlpkit.tokenizers.word_piece_vocabulary import learn_word_piece_vocabulary
@@ -175,16 +176,14 @@ def _fit(model, train_data, dev_data, epochs, optimizer, out_dir, verbose):
         keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=[keras.metrics.SparseCategoricalAccuracy("accuracy")],
     )
-    start = time.perf_counter()
-    training.fit(
+    fitted = training.fit(
         model, train_data, out_dir, epochs=epochs, verbose=verbose, validation_data=dev_data
     )
-    seconds = time.perf_counter() - start
     scores = model.evaluate(dev_data, return_dict=True, verbose=0)
     return {
         "dev_accuracy": round(float(scores["accuracy"]), 4),
         "dev_loss": round(float(scores["loss"]), 4),
-        "training_seconds": round(seconds, 1),
+        "training_seconds": round(fitted.seconds, 1),
     }
 
 
@@ -216,7 +215,12 @@ def train(task, data, out_dir, config=None, pretrained=None, vocabulary=None, ve
     preprocessor, backbone = load_preprocessor_and_backbone(
         pretrained, vocabulary, config, [s for s, _ in train_set]
     )
-    out_dir = training.start_run(out_dir, RECIPE, config)
+    inputs = [
+        *data_files(task, data),
+        *([Path(pretrained) / "backbone.keras"] if pretrained else []),
+        *([vocabulary] if vocabulary else []),
+    ]
+    out_dir = training.start_run(out_dir, RECIPE, config, inputs=inputs)
     preprocessor.save(out_dir)
     atomic_write_json(out_dir / "labels.json", labels)
     train_data = classification_dataset(
@@ -266,4 +270,6 @@ def train(task, data, out_dir, config=None, pretrained=None, vocabulary=None, ve
         "seconds": round(time.perf_counter() - start, 1),
     }
     atomic_write_json(out_dir / "metrics.json", metrics)
+    training.finish(out_dir / "bert")
+    training.finish(out_dir / "baseline")
     return metrics

@@ -171,7 +171,7 @@ def train(corpus_files, out_dir, config=None, verbose=1, log=print):
         f"({held:,} held out, from {cut:,} documents), {is_next.mean():.1%} true next sentences"
     )
 
-    out_dir = training.start_run(out_dir, RECIPE, config)
+    out_dir = training.start_run(out_dir, RECIPE, config, inputs=corpus_files)
     if (out_dir / "vocabulary.txt").is_file():  # resuming: the vocabulary the weights know
         preprocessor = BertPreprocessor.load(out_dir)
     else:
@@ -215,8 +215,7 @@ def train(corpus_files, out_dir, config=None, verbose=1, log=print):
     )
     model = BertPretrainer(backbone)
     compile_pretrainer(model, config, config.epochs * config.steps_per_epoch)
-    fit_start = time.perf_counter()
-    training.fit(
+    fitted = training.fit(
         model,
         train_data,
         out_dir,
@@ -225,7 +224,6 @@ def train(corpus_files, out_dir, config=None, verbose=1, log=print):
         learning_rate=config.learning_rate,
         steps_per_epoch=config.steps_per_epoch,
     )
-    fit_seconds = time.perf_counter() - fit_start
     scores = model.evaluate(dev_data, return_dict=True, verbose=0)
     save_model_atomically(backbone, out_dir / "backbone.keras")
     save_model_atomically(model, out_dir / "model.keras")
@@ -241,9 +239,10 @@ def train(corpus_files, out_dir, config=None, verbose=1, log=print):
         "steps": int(model.optimizer.iterations.numpy()),
         "seconds": {
             "vocabulary": round(vocabulary_seconds, 1),
-            "training": round(fit_seconds, 1),
+            "training": round(fitted.seconds, 1),
             "total": round(time.perf_counter() - start, 1),
         },
     }
     atomic_write_json(out_dir / "metrics.json", metrics)
+    training.finish(out_dir)
     return metrics

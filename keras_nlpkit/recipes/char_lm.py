@@ -18,7 +18,6 @@ DIR receives `recipe.json` (the config: everything needed to rebuild),
 import dataclasses
 import json
 import math
-import time
 from pathlib import Path
 
 import keras
@@ -74,7 +73,7 @@ def add_arguments(parser):
 def run(args):
     config = config_from_arguments(CharLMConfig, args)
     texts = [read_text(path, "--corpus") for path in args.corpus]
-    print(json.dumps(train(texts, args.out, config), indent=2))
+    print(json.dumps(train(texts, args.out, config, inputs=args.corpus), indent=2))
 
 
 def build_vocabulary(text, min_count):
@@ -164,10 +163,14 @@ class StepGenerator:
         return "".join(out)
 
 
-def train(corpus_texts, out_dir, config, verbose=1):
-    """Trains, saves, reloads and checks the model; returns the metrics dict."""
+def train(corpus_texts, out_dir, config, verbose=1, inputs=()):
+    """Trains, saves, reloads and checks the model; returns the metrics dict.
+
+    `inputs`: the files the texts were read from (fingerprinted, so that a resume
+    with other text is refused).
+    """
     config.check()
-    out_dir = training.start_run(out_dir, RECIPE, config)
+    out_dir = training.start_run(out_dir, RECIPE, config, inputs=inputs)
     keras.utils.set_random_seed(config.seed)
     text = "\n\n".join(corpus_texts)
     vocabulary = build_vocabulary(text, config.min_char_count)
@@ -180,8 +183,7 @@ def train(corpus_texts, out_dir, config, verbose=1):
     atomic_write_json(out_dir / "tokenizer.json", CharacterTokenizer(vocabulary).get_config())
 
     model = build_model(len(vocabulary), config)
-    start = time.perf_counter()
-    history = training.fit(
+    fitted = training.fit(
         model,
         train_data,
         out_dir,
@@ -190,7 +192,6 @@ def train(corpus_texts, out_dir, config, verbose=1):
         learning_rate=config.learning_rate,
         validation_data=validation_data,
     )
-    seconds = time.perf_counter() - start
 
     model_path = out_dir / "model.keras"
     save_model_atomically(model, model_path)
@@ -199,17 +200,18 @@ def train(corpus_texts, out_dir, config, verbose=1):
     reload_diff = float(
         np.max(np.abs(model.predict(probe, verbose=0) - reloaded.predict(probe, verbose=0)))
     )
-    validation_loss = history.history["val_loss"][-1]
+    validation_loss = fitted.last("val_loss")
     metrics = {
         "corpus_characters": int(len(ids)),
         "vocabulary_size": len(vocabulary),
-        "train_seconds": round(seconds, 1),
-        "validation_loss_nats": round(validation_loss, 4),
+        "train_seconds": round(fitted.seconds, 1),
+        "validation_loss_nats": validation_loss,
         "validation_bits_per_character": round(validation_loss / math.log(2), 4),
-        "validation_accuracy": round(history.history["val_accuracy"][-1], 4),
+        "validation_accuracy": fitted.last("val_accuracy"),
         "reload_max_abs_diff": reload_diff,
     }
     atomic_write_json(out_dir / "metrics.json", metrics)
+    training.finish(out_dir)
     return metrics
 
 

@@ -2,9 +2,15 @@
 
     nlpkit export MODEL --out DIR [--quantize float32,float16,dynamic_int8,int8]
                   [--representative-data FILE] [--tokenizer FILE] [--allow-flex]
+                  [--unsafe-load]
 
 MODEL is a `.keras` file, a tf-keras `.h5` file or a SavedModel folder. A SavedModel
-or `.h5` file is a program: export only what you trust (see `keras_nlpkit.export`).
+or a legacy `.h5` file is a program: export only files you trust. Before loading one,
+its config or graph is read for code (a `Lambda`'s bytecode, ops that write files or
+call Python) and refused, naming it, unless `--unsafe-load`
+(`keras_nlpkit.export.untrusted`). `--out` must be new, empty or an earlier export:
+a folder of other files is refused, not replaced. Re-exporting a recipe's model into
+its export folder keeps the recipe's side files and settings.
 """
 
 from pathlib import Path
@@ -45,6 +51,12 @@ def add_arguments(parser):
         help="longest sample taken from a text file, in tokens",
     )
     parser.add_argument(
+        "--unsafe-load",
+        action="store_true",
+        help="load a legacy file or SavedModel whose code or file-writing ops were refused "
+        "(they run: only for files you trust)",
+    )
+    parser.add_argument(
         "--allow-flex",
         action="store_true",
         help="write files that need Flex ops anyway, with a warning",
@@ -62,7 +74,7 @@ def run(args):
         tokenizer_path = beside if beside.is_file() else None
     tokenizer = load_tokenizer(tokenizer_path) if tokenizer_path is not None else None
     export(
-        load_source(model_path),
+        load_source(model_path, allow_unsafe=args.unsafe_load),
         args.out,
         quantize=quantize,
         representative_data=args.representative_data,

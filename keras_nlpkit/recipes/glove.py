@@ -21,6 +21,7 @@ import dataclasses
 import json
 import resource
 import time
+from typing import ClassVar
 
 import keras
 
@@ -46,6 +47,9 @@ RECIPE = "glove"
 # Bytes a non-zero X_ij takes while training: the counts (row, column, value) and
 # the batched stream (7 arrays of 4 bytes), once in NumPy and once in tf.data.
 TRAINING_BYTES_PER_PAIR = 12 + 2 * 28
+# Bytes a word takes while training, per dimension: two float32 tables (w, w~), their
+# AdaGrad accumulators and their dense gradients (the biases add one dimension).
+TRAINING_BYTES_PER_WORD_DIMENSION = 4 * 2 * 3
 
 
 @dataclasses.dataclass
@@ -66,6 +70,10 @@ class GloVeConfig(RecipeConfig):
     memory: float = 4.0  # GB of working memory for counting and training
     seed: int = 1
     projector_words: int = 10000  # most frequent words written for the projector
+
+    # Beyond a million every weight (x / x_max) ** alpha of a real corpus is below 1e-3:
+    # nothing would be learnt, so such a value is refused rather than trained.
+    ranges: ClassVar[dict] = {"x_max": "(0, 1000000]"}
 
 
 def add_arguments(parser):
@@ -102,7 +110,9 @@ def count(corpus_files, config, verbose=True):
     except UserInputError:
         raise
     except ValueError as error:
-        raise UserInputError(f"--corpus: {error}") from None
+        raise UserInputError(
+            f"--corpus: {error}. Received: {list(map(str, corpus_files))}"
+        ) from None
     if counts.nnz == 0:
         raise UserInputError(
             f"--corpus: no two vocabulary words share a line within "
@@ -116,13 +126,17 @@ def train(corpus_files, out_dir, config=None, verbose=1, log=print):
     config = (config or GloVeConfig()).check()
     start = time.perf_counter()
     counts = count(corpus_files, config, verbose=bool(verbose))
-    needed = counts.nnz * TRAINING_BYTES_PER_PAIR
+    needed = (
+        counts.nnz * TRAINING_BYTES_PER_PAIR
+        + len(counts.words) * (config.dim + 1) * TRAINING_BYTES_PER_WORD_DIMENSION
+    )
     if needed > config.memory * (1 << 30):
         raise UserInputError(
-            f"--memory: training on {counts.nnz:,} co-occurrences needs about "
-            f"{needed / (1 << 30):.1f} GB; raise --memory or --min-count. Received: {config.memory}"
+            f"--memory: training {len(counts.words):,} words x {config.dim} dimensions on "
+            f"{counts.nnz:,} co-occurrences needs about {needed / (1 << 30):.1f} GB; raise "
+            f"--memory, or --min-count, or lower --dim. Received: {config.memory}"
         )
-    out_dir = training.start_run(out_dir, RECIPE, config)
+    out_dir = training.start_run(out_dir, RECIPE, config, inputs=corpus_files)
     atomic_write_text(
         out_dir / "vocabulary.tsv",
         "".join(f"{w}\t{c}\n" for w, c in zip(counts.words, counts.counts)),
@@ -148,8 +162,7 @@ def train(corpus_files, out_dir, config=None, verbose=1, log=print):
         steps_per_execution=16,
     )
     stream_seconds = time.perf_counter() - prepared
-    fit_start = time.perf_counter()
-    history = training.fit(
+    fitted = training.fit(
         model,
         data,
         out_dir,
@@ -157,15 +170,14 @@ def train(corpus_files, out_dir, config=None, verbose=1, log=print):
         verbose=verbose,
         learning_rate=config.learning_rate,
     )
-    fit_seconds = time.perf_counter() - fit_start
-    losses = history.history.get("loss", [])
+    losses = fitted.history.get("loss", [])
 
     vectors = WordVectors(counts.words, model.word_vectors())
     vectors.save_text(out_dir / "vectors.txt")
     save_model_atomically(vectors.embedding(), out_dir / "embedding.keras")
     vectors.write_projector(out_dir / "projector", max_words=config.projector_words)
     save_model_atomically(model, out_dir / "model.keras")
-    epochs_run = len(losses)  # after a resume, only the epochs this run trained
+    epochs_run = len(losses)  # after a resume, only the epochs the last fit trained
     metrics = {
         "tokens": counts.tokens,
         "vocabulary_size": len(counts.words),
@@ -174,15 +186,16 @@ def train(corpus_files, out_dir, config=None, verbose=1, log=print):
             "vocabulary": round(counts.seconds["vocabulary"], 2),
             "cooccurrence": round(counts.seconds["cooccurrence"], 2),
             "shuffle_and_batch": round(stream_seconds, 2),
-            "training": round(fit_seconds, 2),
+            "training": round(fitted.seconds, 2),
             "total": round(time.perf_counter() - start, 2),
         },
         "epochs_run": epochs_run,
-        "pair_updates_per_second": round(counts.nnz * epochs_run / fit_seconds)
+        "pair_updates_per_second": round(counts.nnz * epochs_run / fitted.seconds)
         if epochs_run
         else 0,
         "final_loss_per_pair": round(losses[-1] * len(data) / counts.nnz, 5) if losses else None,
         "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     }
     atomic_write_json(out_dir / "metrics.json", metrics)
+    training.finish(out_dir)
     return metrics

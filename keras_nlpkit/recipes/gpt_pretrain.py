@@ -101,6 +101,8 @@ class GPTPretrainConfig(RecipeConfig):
     eval_max_words: int = 0  # 0: the whole eval text
     seed: int = 1337
 
+    # How long to train and what to score may change when a run resumes.
+    resumable = ("train_seconds", "max_steps", "eval_text", "eval_max_words")
     ranges = {
         "warmup_steps": "[0, inf)",
         "eval_max_words": "[0, inf)",
@@ -237,7 +239,7 @@ def train(corpus_files, out_dir, config, verbose=1, log=print):
     config.check()
     eval_lines = read_lines(config.eval_text, "--eval-text") if config.eval_text else None
     corpus = [line for path in corpus_files for line in read_lines(path, "--corpus")]
-    out_dir = training.start_run(out_dir, RECIPE, config)
+    out_dir = training.start_run(out_dir, RECIPE, config, inputs=corpus_files)
     keras.utils.set_random_seed(config.seed)
 
     start = time.perf_counter()
@@ -276,9 +278,8 @@ def train(corpus_files, out_dir, config, verbose=1, log=print):
     data, windows = training_data(ids, config)
     model = build_model(config, encoder.vocabulary_size)
     model(np.zeros((1, config.sequence_length), "int32"))  # built, for BackupAndRestore
-    start = time.perf_counter()
     # One long epoch: back up every 200 steps so a killed run resumes mid-way.
-    history = training.fit(
+    fitted = training.fit(
         model,
         data,
         out_dir,
@@ -289,8 +290,6 @@ def train(corpus_files, out_dir, config, verbose=1, log=print):
         learning_rate=config.learning_rate,
         steps_per_epoch=config.max_steps,
     )
-    train_seconds = time.perf_counter() - start
-    losses = history.history["loss"]
     steps = int(model.optimizer.iterations.numpy())
     save_model_atomically(model, out_dir / "model.keras")
     metrics = {
@@ -301,11 +300,11 @@ def train(corpus_files, out_dir, config, verbose=1, log=print):
         "parameters": int(model.count_params()),
         "steps": steps,
         "tokens_seen": steps * config.batch_size * config.sequence_length,
-        "train_seconds": round(train_seconds, 1),
+        "train_seconds": round(fitted.seconds, 1),
         "train_tokens_per_second": round(
-            steps * config.batch_size * config.sequence_length / train_seconds
+            steps * config.batch_size * config.sequence_length / fitted.seconds
         ),
-        "final_train_loss": round(float(losses[-1]), 4),
+        "final_train_loss": fitted.last("loss"),
         "prepare_seconds": round(prepare_seconds, 1),
     }
     if eval_lines is not None:
@@ -316,6 +315,7 @@ def train(corpus_files, out_dir, config, verbose=1, log=print):
         metrics["eval_text"] = str(config.eval_text)
         metrics["eval_seconds"] = round(time.perf_counter() - start, 1)
     atomic_write_json(out_dir / "metrics.json", metrics)
+    training.finish(out_dir)
     return metrics
 
 

@@ -30,7 +30,6 @@ DIR receives `recipe.json`, `model.keras`, `tokenizer.json`, `metrics.json`,
 
 import dataclasses
 import json
-import time
 
 import keras
 import numpy as np
@@ -199,7 +198,7 @@ def train(corpus_files, out_dir, config, verbose=1, log=print, export_variants=N
             f"--corpus: too few queries to split off a dev set ({len(queries)}). "
             f"Received: {list(map(str, corpus_files))}"
         )
-    out_dir = training.start_run(out_dir, KIND, config)
+    out_dir = training.start_run(out_dir, KIND, config, inputs=corpus_files)
     counts = word_counts(train_queries)
     tokenizer = WordTokenizer(build_vocabulary(counts, config.vocabulary_size))
     atomic_write_text(out_dir / "data" / "train.txt", "\n".join(train_queries) + "\n")
@@ -212,8 +211,7 @@ def train(corpus_files, out_dir, config, verbose=1, log=print, export_variants=N
 
     keras.utils.set_random_seed(config.seed)
     model = build_model(tokenizer.vocabulary_size, config)
-    start = time.perf_counter()
-    history = training.fit(
+    fitted = training.fit(
         model,
         dataset(train_queries, tokenizer, config, shuffle=True),
         out_dir,
@@ -222,7 +220,6 @@ def train(corpus_files, out_dir, config, verbose=1, log=print, export_variants=N
         learning_rate=config.learning_rate,
         validation_data=dataset(dev_queries, tokenizer, config, shuffle=False),
     )
-    seconds = time.perf_counter() - start
     save_model_atomically(model, out_dir / "model.keras")
 
     # Calibration lines for int8: training queries, as the model reads them (`<s>` first).
@@ -253,18 +250,16 @@ def train(corpus_files, out_dir, config, verbose=1, log=print, export_variants=N
             NGRAM_FILE: ngram_file_bytes(count_ngrams(train_queries)),
         },
     )
-    losses = history.history.get("loss", [])
     metrics = {
         "train_queries": len(train_queries),
         "dev_queries": len(dev_queries),
         "vocabulary_size": tokenizer.vocabulary_size,
         "lexicon_size": len(counts),
-        "train_seconds": round(seconds, 1),
-        "epochs": len(losses),
-        "dev_loss": round(history.history["val_loss"][-1], 4)
-        if history.history.get("val_loss")
-        else None,
+        "train_seconds": round(fitted.seconds, 1),
+        "epochs": fitted.epochs,
+        "dev_loss": fitted.last("val_loss"),
         "tflite_bytes": {k: v["bytes"] for k, v in report["variants"].items()},
     }
     atomic_write_json(out_dir / "metrics.json", metrics)
+    training.finish(out_dir)
     return metrics

@@ -32,14 +32,11 @@ same command to resume) and `export/` (TFLite, lexicon, known words, channel, ma
 
 import dataclasses
 import json
-import random
 import sys
-import time
 from pathlib import Path
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from keras_nlpkit.export import export
 from keras_nlpkit.files import atomic_write_bytes
@@ -49,6 +46,13 @@ from keras_nlpkit.files import check_input_file
 from keras_nlpkit.files import read_lines
 from keras_nlpkit.files import save_model_atomically
 from keras_nlpkit.models import SpellingModel
+from keras_nlpkit.models.spelling.spelling_dataset import END_ID
+from keras_nlpkit.models.spelling.spelling_dataset import PAD_ID
+from keras_nlpkit.models.spelling.spelling_dataset import START_ID
+from keras_nlpkit.models.spelling.spelling_dataset import VOCABULARY
+from keras_nlpkit.models.spelling.spelling_dataset import make_arrays
+from keras_nlpkit.models.spelling.spelling_dataset import spelling_dataset
+from keras_nlpkit.models.spelling.spelling_dataset import split_pairs
 from keras_nlpkit.ondevice.channel_model import CHANNEL_FILE
 from keras_nlpkit.ondevice.channel_model import ChannelModel
 from keras_nlpkit.ondevice.character_tokenizer import CharacterTokenizer
@@ -70,12 +74,6 @@ from keras_nlpkit.text.misspellings import read_frequencies
 from keras_nlpkit.text.misspellings import read_pairs
 from keras_nlpkit.text.synthetic_misspellings import synthetic_pairs
 
-# The character vocabulary. CharacterTokenizer keeps id 0 for unknown characters;
-# padding, start and end of word are control characters no word contains.
-PAD, START, END = "\x00", "\x02", "\x03"
-VOCABULARY = ["<unk>", PAD, START, END, *LETTERS]
-PAD_ID, START_ID, END_ID = 1, 2, 3
-CHAR_ID = {c: i for i, c in enumerate(VOCABULARY) if i > 0}
 # Full-integer int8 converts (builtins only) but its `encode`/`serving_default` fail in
 # XNNPACK ("failed to create XNNPACK runtime") under the default interpreter, so the
 # on-device default is dynamic-range int8 (int8 weights, float activations).
@@ -220,61 +218,6 @@ def training_pairs(config, pair_files=None, log=print):
     return kept, lexicon, info
 
 
-def encode_word(word):
-    return [CHAR_ID.get(c, 0) for c in word]
-
-
-def make_arrays(pairs, max_length):
-    """Padded int32 arrays: chars (n, T), decoder inputs and targets (n, T + 1)."""
-    n = len(pairs)
-    chars = np.full((n, max_length), PAD_ID, np.int32)
-    decoder_inputs = np.full((n, max_length + 1), PAD_ID, np.int32)
-    targets = np.full((n, max_length + 1), PAD_ID, np.int32)
-    for row, (wrong, right) in enumerate(pairs):
-        w, r = encode_word(wrong), encode_word(right)
-        chars[row, : len(w)] = w
-        decoder_inputs[row, : len(r) + 1] = [START_ID] + r
-        targets[row, : len(r) + 1] = r + [END_ID]
-    return chars, decoder_inputs, targets
-
-
-def batches(pairs, config, shuffle, seed):
-    """tf.data of ({chars, decoder_inputs}, targets), batches of similar lengths.
-
-    Pairs are sorted by length into batches, each cut to its longest word, and the
-    batch order is shuffled: far less padding than one global length.
-    """
-    rng = np.random.default_rng(seed)
-    order = np.argsort([len(w) + len(r) + rng.random() for w, r in pairs], kind="stable")
-    groups = [order[i : i + config.batch_size] for i in range(0, len(order), config.batch_size)]
-    length = config.max_word_length
-    chars, decoder_inputs, targets = make_arrays(pairs, length)
-
-    def generate():
-        batch_order = np.arange(len(groups))
-        epoch = 0
-        while True:
-            if shuffle:
-                np.random.default_rng(seed + epoch).shuffle(batch_order)
-            for b in batch_order:
-                rows = groups[b]
-                t = max(len(pairs[i][0]) for i in rows)
-                u = max(len(pairs[i][1]) for i in rows) + 1
-                yield (
-                    {"chars": chars[rows, :t], "decoder_inputs": decoder_inputs[rows, :u]},
-                    targets[rows, :u],
-                )
-            epoch += 1
-            if not shuffle:
-                return
-
-    spec = tf.TensorSpec((None, None), tf.int32)
-    data = tf.data.Dataset.from_generator(
-        generate, output_signature=({"chars": spec, "decoder_inputs": spec}, spec)
-    )
-    return data.prefetch(4), len(groups)
-
-
 # --- the model -----------------------------------------------------------------------------
 def build_model(config):
     """A compiled, built `SpellingModel`."""
@@ -303,20 +246,14 @@ def build_model(config):
 
 
 # --- training ------------------------------------------------------------------------------
-def split_pairs(pairs, fraction, seed):
-    rng = random.Random(seed)
-    pairs = list(dict.fromkeys(pairs))  # distinct, order kept
-    rng.shuffle(pairs)
-    count = max(1, int(len(pairs) * fraction))
-    return pairs[count:], pairs[:count]
-
-
 def train(out_dir, config=None, pair_files=None, log=print, verbose=2):
     """Trains, saves and exports a spelling model into `out_dir`; returns the metrics."""
     config = (config or SpellingConfig()).check()
     for path in pair_files or ():
         read_pairs(path)  # fail early, before any work
-    out_dir = training.start_run(out_dir, KIND, config)
+    excluded_misspellings(config)
+    inputs = [p for p in (config.exclude_pairs, *(pair_files or ())) if p]
+    out_dir = training.start_run(out_dir, KIND, config, inputs=inputs)
     keras.utils.set_random_seed(config.seed)
     pairs, lexicon, info = training_pairs(config, pair_files, log)
     train_pairs, heldout = split_pairs(pairs, config.validation_fraction, config.seed)
@@ -324,15 +261,18 @@ def train(out_dir, config=None, pair_files=None, log=print, verbose=2):
     atomic_write_bytes(out_dir / LEXICON_FILE, lexicon_file_bytes(lexicon))
     atomic_write_text(out_dir / "heldout.tsv", "".join(f"{w}\t{r}\n" for w, r in heldout))
 
-    train_data, _ = batches(train_pairs, config, shuffle=True, seed=config.seed)
-    validation_data, validation_steps = batches(heldout, config, shuffle=False, seed=0)
+    train_data, _ = spelling_dataset(
+        train_pairs, config.batch_size, config.max_word_length, shuffle=True, seed=config.seed
+    )
+    validation_data, validation_steps = spelling_dataset(
+        heldout, config.batch_size, config.max_word_length, shuffle=False, seed=0
+    )
     model = build_model(config)
     log(
         f"Training {model.count_params():,} parameters on {len(train_pairs):,} pairs "
         f"({config.epochs} x {config.steps_per_epoch} steps of {config.batch_size})"
     )
-    start = time.perf_counter()
-    history = training.fit(
+    fitted = training.fit(
         model,
         train_data,
         out_dir,
@@ -343,21 +283,18 @@ def train(out_dir, config=None, pair_files=None, log=print, verbose=2):
         validation_data=validation_data,
         validation_steps=validation_steps,
     )
-    seconds = time.perf_counter() - start
     save_model_atomically(model, out_dir / "model.keras")
-    losses, logged = history.history.get("loss", []), history.history
     metrics = {
-        "train_seconds": round(seconds, 1),
+        "train_seconds": round(fitted.seconds, 1),
         "parameters": int(model.count_params()),
-        "final_loss": round(losses[-1], 4) if losses else None,
-        "validation_loss": round(logged["val_loss"][-1], 4) if logged.get("val_loss") else None,
-        "validation_char_accuracy": round(logged["val_accuracy"][-1], 4)
-        if logged.get("val_accuracy")
-        else None,
+        "final_loss": fitted.last("loss"),
+        "validation_loss": fitted.last("val_loss"),
+        "validation_char_accuracy": fitted.last("val_accuracy"),
         "data": info,
     }
     atomic_write_json(out_dir / "metrics.json", metrics)
     export_model(out_dir, model=model, config=config, log=log)
+    training.finish(out_dir)
     return metrics
 
 

@@ -1,16 +1,24 @@
 """What every recipe's training shares: its folder (`recipe.json`) and one `fit` wrapper.
 
 A training folder belongs to one recipe: `start_run` writes `recipe.json`
-(`{"recipe", "nlpkit_version", "config"}`, the manifest of a training folder,
-read by `keras_nlpkit.ondevice.model_folder` and `read_run`) and refuses a folder
-another recipe wrote. `fit` runs `model.fit` with what every recipe needs —
+(`{"recipe", "nlpkit_version", "config", "inputs"}`, the manifest of a training
+folder, read by `keras_nlpkit.ondevice.model_folder` and `read_run`), refuses a
+folder another recipe wrote, and refuses to resume with another config or other
+input files. `fit` runs `model.fit` with what every recipe needs —
 `BackupAndRestore` (rerun the same command to resume after a kill), TensorBoard
 logs and `TerminateOnNaN` — and applies the one NaN rule: a non-finite loss in
-the history raises `TrainingError`, whatever stopped the run.
+the history raises `TrainingError`, whatever stopped the run. `finish` removes the
+backup once the recipe's outputs are written.
 """
 
 import dataclasses
+import hashlib
+import json
 import math
+import os
+import shutil
+import sys
+import time
 import warnings
 from pathlib import Path
 
@@ -22,31 +30,72 @@ from keras_nlpkit.errors import UserInputError
 from keras_nlpkit.files import atomic_write_json
 from keras_nlpkit.ondevice.model_folder import RECIPE_FILE
 from keras_nlpkit.ondevice.model_folder import read_json
+from keras_nlpkit.recipes.arguments import flag
+
+BACKUP = "backup"
+MODEL_FILE = "model.keras"
+HISTORY_FILE = "history.json"
 
 
-def start_run(out_dir, recipe, config, argument="--out"):
-    """Makes `out_dir` this recipe's training folder and writes its `recipe.json`."""
+def start_run(out_dir, recipe, config, inputs=(), argument="--out"):
+    """Makes `out_dir` this recipe's training folder and writes its `recipe.json`.
+
+    A folder of another recipe is refused. A folder where a run of this recipe has
+    begun (a backup or a model is there) resumes only with the same config and the
+    same input files (their SHA-256 is in `recipe.json`); a fields listed in the
+    config's `resumable` (how long to train) may change. Checked before anything is
+    written.
+    """
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise UserInputError(f"{argument}: exists and is not a folder. Received: {out_dir}")
     manifest = out_dir / RECIPE_FILE
+    run = {
+        "recipe": recipe,
+        "nlpkit_version": keras_nlpkit.__version__,
+        "config": dataclasses.asdict(config),
+        "inputs": {str(path): file_digest(path) for path in inputs},
+    }
     if manifest.is_file():
-        found = read_json(manifest, argument).get("recipe")
-        if found != recipe:
+        found = read_json(manifest, argument)
+        if found.get("recipe") != recipe:
             raise UserInputError(
-                f"{argument}: the folder holds a `{found}` run (written by `nlpkit train "
-                f"{found}`); train `{recipe}` into another folder. Received: {out_dir}"
+                f"{argument}: the folder holds a `{found.get('recipe')}` run (written by "
+                f"`nlpkit train {found.get('recipe')}`); train `{recipe}` into another folder. "
+                f"Received: {out_dir}"
+            )
+        begun = (out_dir / MODEL_FILE).is_file() or any(out_dir.rglob(BACKUP))
+        changes = _changes(found, run, getattr(config, "resumable", ()))
+        if begun and changes:
+            raise UserInputError(
+                f"{argument}: the folder holds a `{recipe}` run with other settings "
+                f"({'; '.join(changes)}); rerun it as it was, or train into a new folder. "
+                f"Received: {out_dir}"
             )
     out_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(
-        manifest,
-        {
-            "recipe": recipe,
-            "nlpkit_version": keras_nlpkit.__version__,
-            "config": dataclasses.asdict(config),
-        },
-    )
+    atomic_write_json(manifest, run)
     return out_dir
+
+
+def file_digest(path):
+    """The SHA-256 of a file, read in blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(1 << 24):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _changes(old, new, resumable):
+    """What differs between two `recipe.json`s, as `--flag: old → new` phrases."""
+    changes = []
+    old_config, new_config = old.get("config", {}), new["config"]
+    for name in sorted(set(old_config) | set(new_config)):
+        if name not in resumable and old_config.get(name) != new_config.get(name):
+            changes.append(f"{flag(name)}: {old_config.get(name)!r} → {new_config.get(name)!r}")
+    if old.get("inputs", {}) != new["inputs"]:
+        changes.append("the input files differ (names or contents)")
+    return changes
 
 
 def read_run(model_dir, recipe, argument="--model"):
@@ -67,6 +116,23 @@ def read_run(model_dir, recipe, argument="--model"):
     return run
 
 
+@dataclasses.dataclass
+class Fit:
+    """What `fit` returns: the per-epoch history and the wall time of the fit that made it."""
+
+    history: dict
+    seconds: float
+
+    def last(self, name, digits=4):
+        """The last epoch's value of `name` (e.g. "val_loss"), rounded; None if not logged."""
+        values = self.history.get(name)
+        return round(values[-1], digits) if values else None
+
+    @property
+    def epochs(self):
+        return len(self.history.get("loss", []))
+
+
 def fit(
     model,
     data,
@@ -78,12 +144,18 @@ def fit(
     learning_rate=None,
     **fit_arguments,
 ):
-    """`model.fit(data, ...)` with backup, TensorBoard and the NaN rule; returns the history.
+    """`model.fit(data, ...)` with backup, TensorBoard and the NaN rule; returns a `Fit`.
+
+    The backup outlives `fit`: it is removed by `finish`, once the recipe has saved
+    and exported the model, so a kill during the export resumes with the trained
+    weights (Keras then runs no epoch, and the finished fit's history is returned).
+    A damaged backup (e.g. written on a full disk) is set aside with a warning, and
+    training starts again.
 
     Args:
         model: a compiled Keras model (built, so that a backup can restore into it).
         data: the training stream (it shuffles itself: `fit` does not).
-        out_dir: the folder of `backup/` and `logs/`.
+        out_dir: the folder of `backup/`, `logs/` and `history.json`.
         epochs: passes (or checkpoint intervals with `steps_per_epoch`).
         save_freq: back up after every epoch, or every that many steps (a recipe
             training one long epoch then resumes mid-epoch).
@@ -92,6 +164,8 @@ def fit(
         **fit_arguments: `validation_data`, `steps_per_epoch`, ...
     """
     out_dir = Path(out_dir)
+    _set_aside_a_damaged_backup(out_dir / BACKUP)
+    start = time.perf_counter()
     with warnings.catch_warnings():
         if "steps_per_epoch" not in fit_arguments:
             # Our finite streams end every epoch by design; Keras warns at each first end.
@@ -100,7 +174,9 @@ def fit(
             data,
             epochs=epochs,
             callbacks=[
-                keras.callbacks.BackupAndRestore(str(out_dir / "backup"), save_freq=save_freq),
+                keras.callbacks.BackupAndRestore(
+                    str(out_dir / BACKUP), save_freq=save_freq, delete_checkpoint=False
+                ),
                 keras.callbacks.TensorBoard(str(out_dir / "logs")),
                 keras.callbacks.TerminateOnNaN(),
                 *callbacks,
@@ -109,14 +185,46 @@ def fit(
             verbose=verbose,
             **fit_arguments,
         )
-    losses = history.history.get("loss", [])
+    result = Fit(
+        {k: [float(v) for v in values] for k, values in history.history.items()},
+        time.perf_counter() - start,
+    )
+    losses = result.history.get("loss", [])
     if any(not math.isfinite(value) for value in losses):
+        shutil.rmtree(out_dir / BACKUP, ignore_errors=True)  # it holds the diverged weights
         now = f" (now {learning_rate})" if learning_rate is not None else ""
         raise TrainingError(
             f"{model.name}: training stopped at epoch {len(losses)}: the loss "
             f"became NaN. Lower --learning-rate{now} and rerun."
         )
-    return history
+    stored = out_dir / HISTORY_FILE
+    if not losses and stored.is_file():  # resumed after the last epoch: that fit's figures
+        return Fit(**read_json(stored, "--out"))
+    atomic_write_json(stored, dataclasses.asdict(result))
+    return result
+
+
+def finish(out_dir):
+    """Ends a run: the model is saved and exported, so the backup can go."""
+    shutil.rmtree(Path(out_dir) / BACKUP, ignore_errors=True)
+
+
+def _set_aside_a_damaged_backup(backup):
+    metadata = backup / "training_metadata.json"
+    if not metadata.is_file():
+        return
+    try:
+        json.loads(metadata.read_text(encoding="utf-8"))
+        return
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        pass
+    aside = backup.with_name(f"{backup.name}.damaged-{int(time.time())}")
+    os.replace(backup, aside)
+    print(
+        f"nlpkit: warning: the backup of the interrupted run is damaged ({metadata} is not "
+        f"JSON); it was moved to {aside} and training starts again",
+        file=sys.stderr,
+    )
 
 
 def adamw_with_warmup(learning_rate, total_steps, warmup_fraction, weight_decay):

@@ -17,6 +17,12 @@ def _data_file(data, name):
     return path
 
 
+def data_files(task, data):
+    """The files of `task` that `--data` names (what a run is fingerprinted on)."""
+    names = ("train.tsv", "dev.tsv") if task == "sst2" else ("train.txt",)
+    return [_data_file(data, name) for name in names]
+
+
 def read_sst2(data):
     """(train, dev) lists of (sentence, label) from an SST-2 folder."""
     splits = []

@@ -99,6 +99,8 @@ def _spool_corpus(paths, spool, verbose):
 
 def _reduce(keys, weights):
     """Sums `weights` of equal `keys`; returns (sorted unique keys, sums)."""
+    if keys.shape[0] == 0:  # a chunk without a pair (one word a line, say)
+        return keys.astype(np.int64), weights.astype(np.float64)
     order = np.argsort(keys)
     keys = keys[order]
     weights = weights[order]
@@ -245,7 +247,9 @@ def count_cooccurrences(
                 f"/{stream.shape[0]:,} stream entries",
                 verbose,
             )
-        rows, cols, values = [], [], []
+        rows = [np.zeros(0, np.int32)]
+        cols = [np.zeros(0, np.int32)]
+        values = [np.zeros(0, np.float32)]
         for keys, total in sums.merged():
             low, high = (keys // vocab_size).astype(np.int32), (keys % vocab_size).astype(np.int32)
             off = low != high

@@ -2,6 +2,7 @@
 
 import collections
 import hashlib
+import sys
 
 from keras_nlpkit.errors import UserInputError
 from keras_nlpkit.files import read_lines
@@ -18,14 +19,30 @@ def parse_query_line(line):
     return normalize_query(line)
 
 
+# Real search queries are a few words (the TREC logs: 99.9% under 100 characters). A
+# longer line is not a query a keyboard sees, and typing it out in `simulate_typing`
+# would cost one completion per character.
+MAX_QUERY_CHARACTERS = 1000
+
+
 def read_queries(paths, argument="--corpus"):
-    """Queries from text files, one a line; empty lines are dropped."""
+    """Queries from text files, one a line; empty lines are dropped.
+
+    Lines longer than `MAX_QUERY_CHARACTERS` are dropped with a warning naming how many.
+    """
     queries = []
     for path in paths:
         found = [q for q in map(parse_query_line, read_lines(path, argument)) if q]
-        if not found:
+        kept = [q for q in found if len(q) <= MAX_QUERY_CHARACTERS]
+        if len(kept) < len(found):
+            print(
+                f"nlpkit: warning: {argument}: {len(found) - len(kept)} line(s) of {path} are "
+                f"longer than {MAX_QUERY_CHARACTERS} characters and are not queries; dropped",
+                file=sys.stderr,
+            )
+        if not kept:
             raise UserInputError(f"{argument}: no query in the file. Received: {path}")
-        queries.extend(found)
+        queries.extend(kept)
     return queries
 
 

@@ -15,6 +15,7 @@ from keras_nlpkit.errors import TrainingError
 from keras_nlpkit.errors import UserInputError
 from keras_nlpkit.evaluation.metrics import accuracy_at_k
 from keras_nlpkit.evaluation.spelling import evaluate
+from keras_nlpkit.models.spelling.spelling_dataset import make_arrays
 from keras_nlpkit.ondevice import SpellingCorrector
 from keras_nlpkit.ondevice import osa_distances
 from keras_nlpkit.recipes import spelling
@@ -94,7 +95,7 @@ def test_corrector_returns_only_lexicon_words(trained):
 
 def keras_score(model, word, candidate, prior_weight, lexicon):
     """log P_model(candidate | word) + λ log P_freq(candidate), with the Keras model."""
-    chars, decoder_inputs, targets = spelling.make_arrays([(word, candidate)], 12)
+    chars, decoder_inputs, targets = make_arrays([(word, candidate)], 12)
     logits = np.asarray(
         model(
             {

@@ -75,3 +75,19 @@ def test_latin1_lines_and_spills_give_the_same_counts(tmp_path):
     assert max(abs(a[k] - b[k]) for k in a) < 1e-4
     _, expected = brute_force(text.splitlines() + ["caf\xe9 w1 w2"], 5, 1)
     assert len(a) == len(expected)
+
+
+def test_a_chunk_without_pairs_is_counted_not_a_crash(tmp_path):
+    # 12,000 one-word lines (24,000 stream entries with the line breaks), then lines with
+    # pairs: the first chunk (10,000 entries at the least) holds no pair (an IndexError
+    # before 0.2.0).
+    lines = [f"w{n % 50}" for n in range(12_000)] + ["w1 w2 w3", "w2 w3 w4"] * 20
+    path = tmp_path / "corpus.txt"
+    path.write_text("\n".join(lines) + "\n")
+    counts = count_cooccurrences(
+        [path], window=2, min_count=1, memory_gb=2e-5, work_dir=tmp_path, verbose=False
+    )
+    _, expected = brute_force(lines, 2, 1)
+    got = as_dict(counts)
+    assert got.keys() == expected.keys()
+    assert all(got[k] == pytest.approx(v, rel=1e-6) for k, v in expected.items())
