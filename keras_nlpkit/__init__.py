@@ -19,7 +19,7 @@ import os
 # KERAS_BACKEND (e.g. "jax") from the user always wins.
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 _SUBMODULES = (
     "evaluation",

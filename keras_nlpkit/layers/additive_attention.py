@@ -3,21 +3,27 @@ from keras import ops
 
 from keras_nlpkit.api_export import nlpkit_export
 from keras_nlpkit.checks import check_positive_int
-from keras_nlpkit.layers.base_attention import BaseAttention
+from keras_nlpkit.checks import check_rate
+from keras_nlpkit.layers.masking import attend
 
 
 @nlpkit_export("keras_nlpkit.layers.AdditiveAttention")
-class AdditiveAttention(BaseAttention):
-    """Bahdanau (additive) attention: score(q, k) = vᵀ tanh(W₁ q + W₂ k).
+class AdditiveAttention(keras.layers.AdditiveAttention):
+    """Bahdanau (additive) attention: score(q, k) = vᵀ tanh(W₁ q + W₂ k + b).
 
-    What it adds over `keras.layers.AdditiveAttention`: the learned projections
-    W₁ and W₂ of the paper (Keras' layer scores `tanh(q + k)` with no projection,
-    so query and key must already share a size). Same call convention as
-    `keras.layers.Attention`.
+    A subclass of `keras.layers.AdditiveAttention`, with its call convention,
+    errors and `use_scale` (the learned vector v; without it the tanh is summed).
+    The deliberate difference: the learned projections W₁, W₂ and bias b of the
+    paper. Keras' layer scores `tanh(q + k)` with no projection, so query and key
+    must already share a size; here they may differ. Keras' scores are reached
+    with W₁ = W₂ = I and b = 0 (`tests/layers/test_attention.py` shows it).
+    Masked positions get zero weight (a row with no visible key: uniform), as in
+    `DotProductAttention`.
 
     Args:
         units: size of the hidden layer of the scorer; defaults to the key size.
-        use_bias: add a bias inside the tanh.
+        use_bias: add the bias b inside the tanh.
+        use_scale: learn v (Keras' `scale`); otherwise v is all ones.
         dropout: dropout rate on the attention weights.
         kernel_initializer: initializer of W₁, W₂ and v.
         seed: seed of the dropout.
@@ -54,46 +60,51 @@ class AdditiveAttention(BaseAttention):
         self,
         units=None,
         use_bias=True,
+        use_scale=True,
         dropout=0.0,
         kernel_initializer="glorot_uniform",
         seed=None,
         **kwargs,
     ):
-        super().__init__(dropout=dropout, seed=seed, **kwargs)
         check_positive_int("units", units, allow_none=True)
+        check_rate("dropout", dropout)
+        super().__init__(use_scale=use_scale, dropout=dropout, seed=seed, **kwargs)
         self.units = units
         self.use_bias = use_bias
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
 
-    def build_weights(self, query_shape, key_shape):
+    def build(self, input_shape):
+        self._validate_inputs(input_shape)
+        query_shape, key_shape = input_shape[0], input_shape[-1]
         units = self.units or key_shape[-1]
         self.query_kernel = self.add_weight(
-            shape=(query_shape[-1], units),
-            initializer=self.kernel_initializer,
-            name="query_kernel",
+            shape=(query_shape[-1], units), initializer=self.kernel_initializer, name="query_kernel"
         )
         self.key_kernel = self.add_weight(
-            shape=(key_shape[-1], units),
-            initializer=self.kernel_initializer,
-            name="key_kernel",
+            shape=(key_shape[-1], units), initializer=self.kernel_initializer, name="key_kernel"
         )
-        self.bias = (
-            self.add_weight(shape=(units,), initializer="zeros", name="bias")
-            if self.use_bias
-            else None
-        )
-        self.score_vector = self.add_weight(
-            shape=(units,), initializer=self.kernel_initializer, name="score_vector"
-        )
+        self.bias = None
+        if self.use_bias:
+            self.bias = self.add_weight(shape=(units,), initializer="zeros", name="bias")
+        self.scale = None  # Keras' name for v
+        if self.use_scale:
+            self.scale = self.add_weight(
+                shape=(units,), initializer=self.kernel_initializer, name="score_vector"
+            )
 
-    def score(self, query, key):
+    def _calculate_scores(self, query, key):
         query = ops.matmul(query, self.query_kernel)  # (batch, Tq, units)
         key = ops.matmul(key, self.key_kernel)  # (batch, Tv, units)
         hidden = ops.expand_dims(query, 2) + ops.expand_dims(key, 1)
         if self.bias is not None:
             hidden = hidden + self.bias
-        # (batch, Tq, Tv, units) -> (batch, Tq, Tv)
-        return ops.sum(ops.tanh(hidden) * self.score_vector, axis=-1)
+        hidden = ops.tanh(hidden)  # (batch, Tq, Tv, units)
+        if self.scale is not None:
+            hidden = hidden * self.scale
+        return ops.sum(hidden, axis=-1)
+
+    def _apply_scores(self, scores, value, scores_mask=None, training=False):
+        return attend(self, scores, value, scores_mask, training)
 
     def get_config(self):
         config = super().get_config()

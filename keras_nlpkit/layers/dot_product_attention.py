@@ -4,21 +4,33 @@ import keras
 from keras import ops
 
 from keras_nlpkit.api_export import nlpkit_export
-from keras_nlpkit.layers.base_attention import BaseAttention
+from keras_nlpkit.checks import check_rate
+from keras_nlpkit.layers.masking import attend
 
 
 @nlpkit_export("keras_nlpkit.layers.DotProductAttention")
-class DotProductAttention(BaseAttention):
-    """Luong attention: score(q, k) = q·k ("dot") or qᵀ W k ("general").
+class DotProductAttention(keras.layers.Attention):
+    """`keras.layers.Attention` with Luong's "general" score and the 1/√d_k scale.
 
-    What it adds over `keras.layers.Attention`: the "general" score with a learned
-    matrix between query and key (so they may differ in size), and scaling by the
-    fixed 1/√d_k of "Attention is all you need" (Keras' `use_scale` learns a
-    scalar instead). Same call convention as `keras.layers.Attention`.
+    A subclass of Keras' layer: `use_scale`, `score_mode="dot"|"concat"`,
+    `dropout`, the call convention (`[query, value(, key)]`, `mask=[query_mask,
+    value_mask]`, `use_causal_mask`, `return_attention_scores`), the errors and the
+    weights are Keras'. What it adds:
+
+    - `score_mode="general"`: score(q, k) = qᵀ W k with a learned matrix W, so
+      query and key may differ in size (Luong et al.);
+    - `scale=True`: divide the scores by the fixed √d_k of "Attention is all you
+      need" (d_k the key size); Keras' `use_scale=True` learns a scalar instead,
+      and both may be used;
+    - masked scores set to the row's minimum − 20 instead of −1e9, which keeps
+      an int8 TFLite file's calibrated ranges usable (see
+      `keras_nlpkit.layers.masking.masked_softmax`); a query row with no visible
+      key gets uniform weights, as in Keras, and a masked query's output is zero.
 
     Args:
-        score_mode: `"dot"` (query and key of one size) or `"general"`.
-        scale: divide the scores by √d_k, d_k the key size.
+        use_scale: learn a scalar that multiplies the scores (Keras' meaning).
+        score_mode: `"dot"`, `"general"` or `"concat"` (Keras' additive score).
+        scale: divide the scores by √d_k.
         dropout: dropout rate on the attention weights.
         kernel_initializer: initializer of the "general" matrix W.
         seed: seed of the dropout.
@@ -52,6 +64,7 @@ class DotProductAttention(BaseAttention):
 
     def __init__(
         self,
+        use_scale=False,
         score_mode="dot",
         scale=False,
         dropout=0.0,
@@ -59,43 +72,59 @@ class DotProductAttention(BaseAttention):
         seed=None,
         **kwargs,
     ):
-        super().__init__(dropout=dropout, seed=seed, **kwargs)
-        if score_mode not in ("dot", "general"):
+        if score_mode not in ("dot", "general", "concat"):
             raise ValueError(
-                f'`score_mode` must be "dot" or "general". Received: score_mode={score_mode!r}'
+                "Invalid value for argument score_mode. Expected one of {'dot', 'concat'} "
+                f"(Keras' modes) or 'general'. Received: score_mode={score_mode!r}"
             )
+        keras_mode = "dot" if score_mode == "general" else score_mode
+        check_rate("dropout", dropout)
+        super().__init__(
+            use_scale=use_scale, score_mode=keras_mode, dropout=dropout, seed=seed, **kwargs
+        )
         self.score_mode = score_mode
-        self.scale = scale
+        # Keras' `self.scale` is the learned scalar; this is the fixed 1/√d_k switch.
+        self.scale_by_key_size = scale
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
 
-    def build_weights(self, query_shape, key_shape):
+    def build(self, input_shape):
+        super().build(input_shape)
+        query_shape, key_shape = input_shape[0], input_shape[-1]
+        self.kernel = None
         if self.score_mode == "general":
             self.kernel = self.add_weight(
                 shape=(query_shape[-1], key_shape[-1]),
                 initializer=self.kernel_initializer,
                 name="kernel",
             )
-        elif query_shape[-1] != key_shape[-1]:
+        elif self.score_mode == "dot" and query_shape[-1] != key_shape[-1]:
             raise ValueError(
                 'score_mode="dot" needs query and key of one size; use "general" '
                 f"otherwise. Received: query size={query_shape[-1]}, "
                 f"key size={key_shape[-1]}"
             )
 
-    def score(self, query, key):
+    def _calculate_scores(self, query, key):
         if self.score_mode == "general":
             query = ops.matmul(query, self.kernel)  # (batch, Tq, dk)
-        scores = ops.matmul(query, ops.transpose(key, (0, 2, 1)))  # (batch, Tq, Tv)
-        if self.scale:
+            scores = ops.matmul(query, ops.swapaxes(key, -2, -1))
+            if self.scale is not None:  # Keras' learned scalar
+                scores = ops.multiply(scores, self.scale)
+        else:
+            scores = super()._calculate_scores(query, key)
+        if self.scale_by_key_size:
             scores = scores / ops.cast(math.sqrt(key.shape[-1]), scores.dtype)
         return scores
+
+    def _apply_scores(self, scores, value, scores_mask=None, training=False):
+        return attend(self, scores, value, scores_mask, training)
 
     def get_config(self):
         config = super().get_config()
         config.update(
             {
                 "score_mode": self.score_mode,
-                "scale": self.scale,
+                "scale": self.scale_by_key_size,
                 "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
             }
         )

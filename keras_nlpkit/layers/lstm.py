@@ -43,6 +43,12 @@ class LSTM(RecurrentLayer):
             needs a fixed batch size; `reset_state()` zeroes it.
         zero_output_for_mask: output zeros at masked steps instead of repeating
             the previous output.
+        unroll: write the time loop out step by step (a static length is then
+            needed): faster for short sequences, more memory, as in Keras.
+        activity_regularizer: regularizer of the output, as in Keras.
+        use_cudnn: `"auto"` or `False` (Keras' argument; there is no cuDNN
+            kernel here, `True` is refused). Keras' legacy `implementation` is
+            accepted and ignored: every implementation gives the same numbers.
         **kwargs: `keras.layers.Layer` arguments (`name`, `dtype`, ...).
 
     Call arguments:

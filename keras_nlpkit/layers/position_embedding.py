@@ -18,12 +18,14 @@ def check_sequence_length(layer, length):
 class PositionEmbedding(keras.layers.Layer):
     """Learned position embeddings for up to `sequence_length` positions.
 
-    Returns the embeddings of positions `start_index .. start_index + seq - 1`,
-    broadcast to the input's shape, for the caller to add to token embeddings.
-    Shorter inputs use the first rows; `start_index` places one cached decoding
-    step at its true position. Same weight (`embeddings`,
-    `(sequence_length, hidden)`) as keras-hub's `PositionEmbedding`; the position
-    slice is a plain `slice`, a TFLite builtin even with a dynamic start.
+    Returns the embeddings of positions `start_index .. start_index + seq - 1`
+    (or of explicit `positions`), broadcast to the input's shape, for the caller
+    to add to token embeddings. Shorter inputs use the first rows; `start_index`
+    places one cached decoding step at its true position, `positions` serves packed
+    or left-padded sequences. keras-hub's `PositionEmbedding`: the same arguments,
+    call arguments and weight (`(sequence_length, hidden)`, here `embeddings`);
+    the position slice is a plain `slice`, a TFLite builtin even with a dynamic
+    start, and explicit positions a `gather`.
 
     Args:
         sequence_length: positive int, the maximum length.
@@ -33,6 +35,8 @@ class PositionEmbedding(keras.layers.Layer):
     Call arguments:
         inputs: `(batch, seq, hidden)`, only its shape is used.
         start_index: int or scalar tensor, position of the first input.
+        positions: optional int `(seq,)` or `(batch, seq)`, the position of each
+            input; replaces `start_index`.
 
     Returns:
         `(batch, seq, hidden)`.
@@ -66,15 +70,17 @@ class PositionEmbedding(keras.layers.Layer):
             name="embeddings",
         )
 
-    def call(self, inputs, start_index=0):
+    def call(self, inputs, start_index=0, positions=None):
         shape = ops.shape(inputs)
         check_sequence_length(self, shape[-2])
-        positions = ops.slice(
-            ops.convert_to_tensor(self.embeddings),
-            (start_index, 0),
-            (shape[-2], shape[-1]),
-        )
-        return ops.broadcast_to(ops.cast(positions, self.compute_dtype), shape)
+        table = ops.convert_to_tensor(self.embeddings)
+        if positions is not None:
+            if len(positions.shape) == 1:
+                positions = ops.expand_dims(positions, 0)
+            embedded = ops.take(table, ops.cast(positions, "int32"), axis=0)  # (b, seq, hidden)
+        else:
+            embedded = ops.slice(table, (start_index, 0), (shape[-2], shape[-1]))
+        return ops.broadcast_to(ops.cast(embedded, self.compute_dtype), shape)
 
     def compute_output_shape(self, inputs_shape):
         return inputs_shape

@@ -57,10 +57,22 @@ class RecurrentLayer(keras.layers.Layer):
         go_backwards=False,
         stateful=False,
         zero_output_for_mask=False,
+        unroll=False,
+        use_cudnn="auto",
+        activity_regularizer=None,
         **kwargs,
     ):
-        super().__init__(**kwargs)
+        # Keras' legacy `implementation` (1 or 2) chose how the gates were batched;
+        # the numbers are the same, and there is one implementation here.
+        kwargs.pop("implementation", None)
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         check_positive_int("units", units)
+        if use_cudnn not in ("auto", False):
+            raise ValueError(
+                f"{type(self).__name__} has no cuDNN kernel (its loop compiles with XLA and "
+                f"exports to TFLite's fused kernel); use 'auto' or False. "
+                f"Received: use_cudnn={use_cudnn!r}"
+            )
         check_rate("dropout", dropout)
         check_rate("recurrent_dropout", recurrent_dropout)
         self.units = units
@@ -84,6 +96,8 @@ class RecurrentLayer(keras.layers.Layer):
         self.go_backwards = go_backwards
         self.stateful = stateful
         self.zero_output_for_mask = zero_output_for_mask
+        self.unroll = unroll
+        self.use_cudnn = use_cudnn
         self.supports_masking = True
         self.state_variables = None
         if dropout or recurrent_dropout:
@@ -239,7 +253,10 @@ class RecurrentLayer(keras.layers.Layer):
 
             xs = (projected, mask)
 
-        final_states, outputs = recurrent_scan(step, states, xs)  # (seq, batch, units)
+        if self.unroll:
+            final_states, outputs = self._unrolled(step, states, xs)
+        else:
+            final_states, outputs = recurrent_scan(step, states, xs)  # (seq, batch, units)
         if mask is not None:
             # Keras: a masked step outputs zeros (`zero_output_for_mask`) or repeats
             # the previous output, which is zero before the first real step, even
@@ -251,6 +268,21 @@ class RecurrentLayer(keras.layers.Layer):
             outputs = ops.where(keep, outputs, ops.zeros_like(outputs))
 
         return final_states, ops.transpose(outputs, (1, 0, 2))  # (batch, seq, units)
+
+    def _unrolled(self, step, states, xs):
+        """The time loop written out step by step (`unroll=True`): faster for short
+        sequences, memory-hungry for long ones, as in Keras."""
+        length = keras.tree.flatten(xs)[0].shape[0]
+        if length is None:
+            raise ValueError(
+                f"{type(self).__name__}(unroll=True) needs a sequence length known when "
+                "the model is built. Received: inputs of unknown length"
+            )
+        outputs = []
+        for t in range(length):
+            states = step(states, keras.tree.map_structure(lambda x, t=t: x[t], xs))
+            outputs.append(states[0])
+        return states, ops.stack(outputs)
 
     def call(self, sequences, initial_state=None, mask=None, training=False):
         batch_size = ops.shape(sequences)[0]
@@ -321,6 +353,8 @@ class RecurrentLayer(keras.layers.Layer):
                 "go_backwards": self.go_backwards,
                 "stateful": self.stateful,
                 "zero_output_for_mask": self.zero_output_for_mask,
+                "unroll": self.unroll,
+                "activity_regularizer": keras.regularizers.serialize(self.activity_regularizer),
             }
         )
         return config

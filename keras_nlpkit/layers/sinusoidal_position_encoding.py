@@ -9,9 +9,9 @@ class SinusoidalPositionEncoding(keras.layers.Layer):
     """Fixed sinusoidal position encodings of "Attention is all you need".
 
     P[i, 2j] = sin(i / w^(2j/d)) and P[i, 2j+1] = cos(i / w^(2j/d)), with w the
-    `max_wavelength` (10000) and d the hidden size. No weights, any length. It takes
-    a `start_index`, so one cached decoding step gets the encoding of its true
-    position, as keras-hub's `SinePositionEncoding` does; ours is the same function.
+    `max_wavelength` (10000) and d the hidden size. No weights, any length.
+    keras-hub's `SinePositionEncoding`: the same function, arguments and call
+    arguments (`start_index` for a cached decoding step, `positions`).
 
     Args:
         max_wavelength: the w above; `10000`.
@@ -20,6 +20,8 @@ class SinusoidalPositionEncoding(keras.layers.Layer):
     Call arguments:
         inputs: `(batch, seq, hidden)`, only its shape is used.
         start_index: int or scalar tensor, position of the first input.
+        positions: optional `(seq,)` or `(batch, seq)`, the position of each input
+            (packed or left-padded sequences); replaces `start_index`.
 
     Returns:
         `(batch, seq, hidden)`.
@@ -47,16 +49,20 @@ class SinusoidalPositionEncoding(keras.layers.Layer):
         self.supports_masking = True
         self.built = True
 
-    def call(self, inputs, start_index=0):
+    def call(self, inputs, start_index=0, positions=None):
         shape = ops.shape(inputs)
         length, hidden = shape[-2], shape[-1]
-        positions = ops.cast(ops.arange(length), "float32") + ops.cast(start_index, "float32")
+        if positions is None:
+            positions = ops.arange(length, dtype="float32") + ops.cast(start_index, "float32")
+        positions = ops.cast(positions, "float32")
+        if len(positions.shape) == 1:
+            positions = ops.expand_dims(positions, 0)  # (1 or batch, seq)
         dims = ops.arange(hidden)
         pair = ops.cast(dims - dims % 2, "float32")  # 2j for both 2j and 2j + 1
         inverse_frequency = ops.power(
             float(self.max_wavelength), -pair / ops.cast(hidden, "float32")
         )
-        angles = ops.expand_dims(positions, 1) * ops.expand_dims(inverse_frequency, 0)
+        angles = ops.expand_dims(positions, -1) * inverse_frequency  # (b, seq, hidden)
         encoding = ops.where(dims % 2 == 0, ops.sin(angles), ops.cos(angles))
         return ops.broadcast_to(ops.cast(encoding, self.compute_dtype), shape)
 

@@ -11,25 +11,30 @@ from keras_nlpkit.layers.position_embedding import PositionEmbedding
 class TokenAndPositionEmbedding(keras.layers.Layer):
     """Token + learned position (+ optional segment) embeddings, summed.
 
-    With `num_segments` it is BERT's input embedding: token + segment + position,
-    which keras-hub builds from three layers; without, it matches keras-hub's
-    `TokenAndPositionEmbedding`, including a `start_index` for cached decoding and
-    the output projection tied to the token embedding (`logits(hidden)`, GPT's
-    `h Eᵀ`; keras-hub's `token_embedding(h, reverse=True)`).
+    Without `num_segments` it is keras-hub's `TokenAndPositionEmbedding`: the same
+    arguments, weights and call arguments (`start_index` for cached decoding,
+    `positions`), and a `keras.layers.ReversibleEmbedding` as `token_embedding`, so
+    `token_embedding(h, reverse=True)` (or `logits(h)`) is the output projection
+    tied to the token embedding (GPT's `h Eᵀ`; with `tie_weights=False` a separate
+    one). What it adds: with `num_segments`, BERT's input embedding, token +
+    segment + position, which keras-hub builds from three layers.
 
     Args:
         vocabulary_size: positive int.
         sequence_length: positive int, the maximum length.
         embedding_dim: positive int.
         num_segments: optional positive int, e.g. 2 for BERT sentence pairs.
-        mask_zero: token id 0 is padding; the output carries a Keras mask.
+        tie_weights: the output projection is the token embedding transposed;
+            `False` learns a separate one.
         embeddings_initializer: initializer of all three tables.
+        mask_zero: token id 0 is padding; the output carries a Keras mask.
         **kwargs: `keras.layers.Layer` arguments.
 
     Call arguments:
         token_ids: int `(batch, seq)`.
         segment_ids: int `(batch, seq)`, required when `num_segments` is set.
         start_index: position of the first token (cached decoding).
+        positions: optional int `(seq,)` or `(batch, seq)`, each token's position.
 
     Returns:
         `(batch, seq, embedding_dim)`.
@@ -57,8 +62,9 @@ class TokenAndPositionEmbedding(keras.layers.Layer):
         sequence_length,
         embedding_dim,
         num_segments=None,
-        mask_zero=False,
+        tie_weights=True,
         embeddings_initializer="uniform",
+        mask_zero=False,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -70,14 +76,16 @@ class TokenAndPositionEmbedding(keras.layers.Layer):
         self.sequence_length = sequence_length
         self.embedding_dim = embedding_dim
         self.num_segments = num_segments
+        self.tie_weights = tie_weights
         self.mask_zero = mask_zero
         self.embeddings_initializer = keras.initializers.get(embeddings_initializer)
         self.supports_masking = mask_zero
 
     def build(self, token_ids_shape, segment_ids_shape=None):
-        self.token_embedding = keras.layers.Embedding(
+        self.token_embedding = keras.layers.ReversibleEmbedding(
             self.vocabulary_size,
             self.embedding_dim,
+            tie_weights=self.tie_weights,
             embeddings_initializer=clone_initializer(self.embeddings_initializer),
             dtype=self.dtype_policy,
             name="token_embedding",
@@ -101,7 +109,7 @@ class TokenAndPositionEmbedding(keras.layers.Layer):
         )
         self.position_embedding.build((*token_ids_shape, self.embedding_dim))
 
-    def call(self, token_ids, segment_ids=None, start_index=0):
+    def call(self, token_ids, segment_ids=None, start_index=0, positions=None):
         if (segment_ids is None) != (self.segment_embedding is None):
             raise ValueError(
                 "`segment_ids` are required exactly when `num_segments` is set. "
@@ -111,12 +119,11 @@ class TokenAndPositionEmbedding(keras.layers.Layer):
         x = self.token_embedding(token_ids)  # (batch, seq, dim)
         if segment_ids is not None:
             x = x + self.segment_embedding(segment_ids)
-        return x + self.position_embedding(x, start_index=start_index)
+        return x + self.position_embedding(x, start_index=start_index, positions=positions)
 
     def logits(self, hidden):
-        """`hidden @ Eᵀ`: scores over the vocabulary with the tied token embedding."""
-        embeddings = ops.cast(self.token_embedding.embeddings, hidden.dtype)
-        return ops.matmul(hidden, ops.transpose(embeddings))
+        """`hidden @ Eᵀ`: scores over the vocabulary (`token_embedding(h, reverse=True)`)."""
+        return self.token_embedding(hidden, reverse=True)
 
     def compute_mask(self, token_ids, mask=None):
         if not self.mask_zero:
@@ -134,6 +141,7 @@ class TokenAndPositionEmbedding(keras.layers.Layer):
                 "sequence_length": self.sequence_length,
                 "embedding_dim": self.embedding_dim,
                 "num_segments": self.num_segments,
+                "tie_weights": self.tie_weights,
                 "mask_zero": self.mask_zero,
                 "embeddings_initializer": keras.initializers.serialize(self.embeddings_initializer),
             }

@@ -1,3 +1,5 @@
+from keras import ops
+
 from keras_nlpkit.api_export import nlpkit_export
 from keras_nlpkit.layers.transformer_block import TransformerBlock
 
@@ -31,11 +33,18 @@ class TransformerDecoderBlock(TransformerBlock):
         encoder_attention_mask: optional boolean `(batch, seq, enc_seq)`.
         self_attention_cache: optional `(batch, 2, max_length, heads, head_dim)`.
         self_attention_cache_update_index: position of this call's first token.
+        cross_attention_cache: optional `(batch, 2, enc_seq, heads, head_dim)`, the
+            projected encoder keys/values, with `self_attention_cache` (as in
+            keras-hub's `TransformerDecoder`).
+        cross_attention_cache_update_index: `0` projects `encoder_sequence` into
+            the cache (the first step); `None` reads it, so the encoder is
+            projected once per sequence, not at every step.
         use_causal_mask: `True` by default.
         training: enables dropout.
 
     Returns:
-        `(batch, seq, hidden)`, or `(outputs, self_attention_cache)` with a cache.
+        `(batch, seq, hidden)`; with caches `(outputs, self_attention_cache)`, and
+        `(outputs, self_attention_cache, cross_attention_cache)` with cross-attention.
 
     Example:
     ```python
@@ -77,6 +86,8 @@ class TransformerDecoderBlock(TransformerBlock):
         encoder_attention_mask=None,
         self_attention_cache=None,
         self_attention_cache_update_index=None,
+        cross_attention_cache=None,
+        cross_attention_cache_update_index=None,
         use_causal_mask=True,
         training=None,
         mask=None,
@@ -90,6 +101,13 @@ class TransformerDecoderBlock(TransformerBlock):
                 "cross-attention"
             )
         cached = self_attention_cache is not None
+        if self.cross_attention is not None and cached != (cross_attention_cache is not None):
+            raise ValueError(
+                "With cross-attention, `self_attention_cache` and `cross_attention_cache` "
+                "are given together or not at all. Received: self_attention_cache="
+                f"{'a tensor' if cached else 'None'}, cross_attention_cache="
+                f"{'None' if cross_attention_cache is None else 'a tensor'}"
+            )
         if cached and decoder_padding_mask is not None:
             raise ValueError(
                 "With a `self_attention_cache` the keys are the cache positions: pass "
@@ -126,16 +144,34 @@ class TransformerDecoderBlock(TransformerBlock):
         if self.cross_attention is not None:
 
             def cross_attention(x):
-                y = self.cross_attention(
+                if cross_attention_cache is None:
+                    y = self.cross_attention(
+                        x,
+                        encoder_sequence,
+                        value_mask=encoder_padding_mask,
+                        attention_mask=encoder_attention_mask,
+                        training=training,
+                    )
+                    return y, None
+                # Cached: the keys are the cache positions, padding joins the mask.
+                mask = encoder_attention_mask
+                if encoder_padding_mask is not None:
+                    padding = ops.expand_dims(ops.cast(encoder_padding_mask, "bool"), 1)
+                    mask = (
+                        padding
+                        if mask is None
+                        else ops.logical_and(ops.cast(mask, "bool"), padding)
+                    )
+                return self.cross_attention(
                     x,
                     encoder_sequence,
-                    value_mask=encoder_padding_mask,
-                    attention_mask=encoder_attention_mask,
+                    attention_mask=mask,
+                    cache=cross_attention_cache,
+                    cache_update_index=cross_attention_cache_update_index,
                     training=training,
                 )
-                return y, None
 
-            x, _ = self._residual(
+            x, cross_attention_cache = self._residual(
                 x,
                 cross_attention,
                 self.cross_attention_layer_norm,
@@ -144,7 +180,11 @@ class TransformerDecoderBlock(TransformerBlock):
             )
 
         x = self._feedforward(x, training)
-        return (x, new_cache) if cached else x
+        if not cached:
+            return x
+        if self.cross_attention is not None:
+            return x, new_cache, cross_attention_cache
+        return x, new_cache
 
     def compute_output_shape(self, decoder_sequence_shape, encoder_sequence_shape=None):
         return decoder_sequence_shape

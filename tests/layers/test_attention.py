@@ -80,7 +80,7 @@ def test_general_and_additive_against_numpy():
     np.testing.assert_allclose(np.asarray(general([QUERY, VALUE])), weights @ VALUE, atol=1e-5)
 
     w1, w2 = np.asarray(additive.query_kernel), np.asarray(additive.key_kernel)
-    b, v = np.asarray(additive.bias), np.asarray(additive.score_vector)
+    b, v = np.asarray(additive.bias), np.asarray(additive.scale)
     hidden = np.tanh((QUERY @ w1)[:, :, None] + (KEY @ w2)[:, None] + b)
     scores = hidden @ v  # vᵀ tanh(W₁q + W₂k)
     weights = np.exp(scores) / np.exp(scores).sum(-1, keepdims=True)
@@ -121,7 +121,43 @@ def test_bad_arguments():
         AdditiveAttention(units=0)
     with pytest.raises(ValueError, match="dropout=1.0"):
         AdditiveAttention(dropout=1.0)
-    with pytest.raises(ValueError, match="Received: inputs of length 1"):
+    with pytest.raises(ValueError, match="Received length: 1"):
         DotProductAttention()([QUERY])
+    with pytest.raises(ValueError, match="must be called on a list of inputs"):
+        AdditiveAttention()(QUERY)  # a bare tensor (was a TypeError)
+    with pytest.raises(ValueError, match="mask must be a list"):
+        DotProductAttention()([QUERY, QUERY], mask=np.ones((2, 3), bool))
+    with pytest.raises(ValueError, match="mask list of length 2 or 3"):
+        DotProductAttention()([QUERY, QUERY], mask=[np.ones((2, 3), bool)])
     with pytest.raises(ValueError, match="query size=4, key size=6"):
         DotProductAttention()([QUERY, VALUE])
+
+
+@pytest.mark.parametrize("layer", [DotProductAttention, AdditiveAttention])
+def test_scores_are_returned_on_symbolic_inputs(layer):
+    query, value = keras.Input((3, 4)), keras.Input((5, 4))
+    output, scores = layer()([query, value], return_attention_scores=True)
+    assert tuple(output.shape) == (None, 3, 4) and tuple(scores.shape) == (None, 3, 5)
+    model = keras.Model([query, value], [output, scores])
+    _, weights = model([QUERY, np.random.rand(2, 5, 4).astype("float32")])
+    np.testing.assert_allclose(np.asarray(weights).sum(-1), 1.0, atol=1e-6)
+
+
+def test_keras_scores_are_reachable():
+    """The deliberate differences, undone: Keras' numbers come out."""
+    key = np.random.default_rng(3).standard_normal((2, 5, 4)).astype("float32")
+    # AdditiveAttention with identity projections and no bias is Keras' layer.
+    ours, theirs = AdditiveAttention(use_bias=False), keras.layers.AdditiveAttention()
+    ours([QUERY, key]), theirs([QUERY, key])
+    ours.set_weights([np.eye(4), np.eye(4), np.asarray(theirs.scale) + 0.3])
+    theirs.set_weights([np.asarray(theirs.scale) + 0.3])
+    np.testing.assert_allclose(
+        np.asarray(ours([QUERY, key])), np.asarray(theirs([QUERY, key])), atol=1e-5
+    )
+    # DotProductAttention without the fixed 1/sqrt(d_k) is Keras' Attention, use_scale too.
+    ours, theirs = DotProductAttention(use_scale=True), keras.layers.Attention(use_scale=True)
+    ours([QUERY, key]), theirs([QUERY, key])
+    ours.set_weights([np.array(0.7)]), theirs.set_weights([np.array(0.7)])
+    np.testing.assert_allclose(
+        np.asarray(ours([QUERY, key])), np.asarray(theirs([QUERY, key])), atol=1e-5
+    )

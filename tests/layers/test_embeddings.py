@@ -116,3 +116,53 @@ def test_bad_inputs():
         TokenAndPositionEmbedding(12, 8, 4, num_segments=2)(TOKENS)
     with pytest.raises(ValueError, match="max_wavelength=0"):
         SinusoidalPositionEncoding(max_wavelength=0)
+
+
+def test_positions_and_tied_logits_as_keras_hub():
+    """keras-hub's `positions=` call argument and `token_embedding(h, reverse=True)`."""
+    positions = np.array([[0, 0, 1, 2, 3], [4, 3, 2, 1, 0]], "int32")  # left-padded, reversed
+    ours, reference = PositionEmbedding(9), keras_hub.layers.PositionEmbedding(9)
+    ours(X), reference(X)
+    ours.set_weights(reference.get_weights())
+    np.testing.assert_allclose(
+        np.asarray(ours(X, positions=positions)), np.asarray(reference(X, positions=positions))
+    )
+    np.testing.assert_allclose(
+        np.asarray(SinusoidalPositionEncoding()(X, positions=positions)),
+        np.asarray(keras_hub.layers.SinePositionEncoding()(X, positions=positions)),
+        atol=1e-5,
+    )
+    for tie_weights in (True, False):
+        ours = TokenAndPositionEmbedding(10, 9, 6, tie_weights=tie_weights)
+        reference = keras_hub.layers.TokenAndPositionEmbedding(10, 9, 6, tie_weights=tie_weights)
+        ours(TOKENS), reference(TOKENS)
+        ours.set_weights(reference.get_weights())
+        np.testing.assert_allclose(
+            np.asarray(ours(TOKENS, positions=positions)),
+            np.asarray(reference(TOKENS, positions=positions)),
+        )
+        hidden = np.asarray(ours(TOKENS))
+        np.testing.assert_allclose(
+            np.asarray(ours.logits(hidden)),
+            np.asarray(reference.token_embedding(hidden, reverse=True)),
+            atol=1e-5,
+        )
+        assert len(ours.weights) == (2 if tie_weights else 3)
+        assert ours.get_config()["tie_weights"] == tie_weights
+
+
+def test_keras_hub_checks_4d_inputs_float16_and_a_callable_initializer():
+    """What keras-hub's position_embedding_test.py checks, on ours."""
+    x = np.random.default_rng(0).random((4, 5, 21, 30)).astype("float32")
+    assert PositionEmbedding(21)(x).shape == (4, 5, 21, 30)
+    assert SinusoidalPositionEncoding()(x).shape == (4, 5, 21, 30)
+    symbolic = PositionEmbedding(21, dtype="float16")(keras.Input((21, 30)))
+    assert symbolic.dtype == "float16" and tuple(symbolic.shape) == (None, 21, 30)
+
+    def counting(shape, dtype=None):
+        return keras.ops.reshape(keras.ops.arange(12, dtype=dtype), shape)
+
+    layer = PositionEmbedding(4, initializer=counting)
+    np.testing.assert_array_equal(
+        np.asarray(layer(np.zeros((2, 4, 3), "float32")))[1], np.arange(12).reshape(4, 3)
+    )
