@@ -177,13 +177,13 @@ FILE_FLAGS = [
 NOT_APPLICABLE = {("train bert-finetune --data", "folder"), ("export --tokenizer", "blank")}
 
 
-@pytest.mark.parametrize("kind", list(BAD_FILES))
-@pytest.mark.parametrize("flag", FILE_FLAGS)
+@pytest.mark.parametrize(
+    "flag, kind",
+    [(f, k) for f in FILE_FLAGS for k in BAD_FILES if (f, k) not in NOT_APPLICABLE],
+)
 def test_bad_files_are_refused_naming_the_argument_and_the_path(
     flag, kind, tmp_path, capsys, query_completion_run, spelling_run
 ):
-    if (flag, kind) in NOT_APPLICABLE:
-        pytest.skip("the argument is a folder (or JSON) there: covered by its own test")
     argv, argument = file_arguments(tmp_path, query_completion_run, spelling_run)[flag]
     path = bad_file(tmp_path, kind)
     code, err = run_cli([path if a == "FILE" else a for a in argv], capsys)
@@ -245,11 +245,12 @@ VALID = {
 }
 
 
-@pytest.mark.parametrize("value", list(BAD_VALUES))
-@pytest.mark.parametrize("argv, flag", NUMERIC_FLAGS, ids=[f for _, f in NUMERIC_FLAGS])
+@pytest.mark.parametrize(
+    "argv, flag, value",
+    [(a, f, v) for a, f in NUMERIC_FLAGS for v in BAD_VALUES if (f, v) not in VALID],
+    ids=[f"{f}-{v}" for _, f in NUMERIC_FLAGS for v in BAD_VALUES if (f, v) not in VALID],
+)
 def test_bad_numbers_are_refused_naming_the_flag(argv, flag, value, tmp_path, capsys):
-    if (flag, value) in VALID:
-        pytest.skip("a valid value for this flag")
     corpus = tmp_path / "corpus.txt"
     corpus.write_text("\n".join(QUERIES))
     argv = [corpus if a == "FILE" else tmp_path / "out" if a == "OUT" else a for a in argv]
