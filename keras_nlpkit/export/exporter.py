@@ -38,6 +38,8 @@ from keras_nlpkit.errors import UserInputError
 from keras_nlpkit.export import convert as convert_lib
 from keras_nlpkit.export import signatures as signatures_lib
 from keras_nlpkit.export import untrusted
+from keras_nlpkit.export.clients import check_clients
+from keras_nlpkit.export.clients import compiled_model_works
 from keras_nlpkit.export.signatures import ExportError
 from keras_nlpkit.files import atomic_write_bytes
 from keras_nlpkit.files import atomic_write_json
@@ -189,7 +191,7 @@ def keras_source(model):
 
 
 # --- the SavedModel ----------------------------------------------------------------------
-def write_saved_model(source, path):
+def write_saved_model(source, path, fused_lstm=False):
 
     if source.kind == "saved_model":
         shutil.copytree(source.path, path)
@@ -206,7 +208,8 @@ def write_saved_model(source, path):
         archive = keras.export.ExportArchive()
         archive.track(source.model)
         for signature in source.signatures:
-            archive.add_endpoint(signature.name, hinted(signature.fn), signature.input_specs)
+            fn = hinted(signature.fn) if fused_lstm else signature.fn
+            archive.add_endpoint(signature.name, fn, signature.input_specs)
         archive.write_out(str(path), verbose=False)
     else:  # tf-keras: its LSTM carries its own fusion tag
         module = tf.Module()
@@ -343,6 +346,7 @@ def export(
     kind="model",
     settings=None,
     side_files=None,
+    fused_lstm=False,
     log=print,
 ):
     """Exports `source` (a `Source`, or a Keras 3 model) to `out_dir`; returns the report.
@@ -363,6 +367,12 @@ def export(
         settings: the kind's settings, stored in the manifest (e.g. decoding weights).
         side_files: `{name: bytes}` written beside the model and listed in the
             manifest with their checksums (e.g. a recipe's lexicon).
+        fused_lstm: write our LSTM's `serving_default` as TFLite's fused
+            `UNIDIRECTIONAL_SEQUENCE_LSTM` (faster over long int8 sequences, larger:
+            its weights are not shared with `step`). The kernel keeps its state in
+            variable tensors, which LiteRT's CompiledModel API (Android's Kotlin API,
+            LiteRT.js) refuses, so such a file runs only in the classic Interpreter.
+            By default the LSTM is a TFLite WHILE loop over the same cell `step` runs.
     """
     if not isinstance(source, Source):
         source = keras_source(source)
@@ -418,6 +428,7 @@ def export(
             held_back,
             tokenizer,
             allow_flex,
+            fused_lstm,
             log,
             manifest={"kind": kind, "settings": settings or {}},
         )
@@ -535,7 +546,16 @@ def write_manifest(folder, kind, settings, variants, signatures, tokenizer):
 
 
 def _export_into(
-    source, staging, quantize, calibration, held_back, tokenizer, allow_flex, log, manifest
+    source,
+    staging,
+    quantize,
+    calibration,
+    held_back,
+    tokenizer,
+    allow_flex,
+    fused_lstm,
+    log,
+    manifest,
 ):
     names = source.signature_names
     sequences = token_sequences(held_back)
@@ -543,7 +563,7 @@ def _export_into(
 
     log(f"Writing the SavedModel (signatures: {', '.join(names)})")
     saved_model_dir = staging / "saved_model"
-    write_saved_model(source, saved_model_dir)
+    write_saved_model(source, saved_model_dir, fused_lstm)
     loaded = tf.saved_model.load(str(saved_model_dir))
     saved_outputs = [
         first_output(
@@ -600,8 +620,26 @@ def _export_into(
                 f"nlpkit: warning: {label} needs the Flex delegate for {blocked}", file=sys.stderr
             )
             blocked_variants.add(label)
+        clients = None if blocked else check_clients(content)  # Flex: neither client runs it
+        if clients is not None and not compiled_model_works(clients):
+            reason = clients["compiled_model"]["error"]
+            if source.kind == "keras" and not fused_lstm:
+                raise ExportError(
+                    f"The {label} TFLite model does not run in LiteRT's CompiledModel API "
+                    f"(Android's Kotlin API, LiteRT.js): {reason}"
+                )
+            print(
+                f"nlpkit: warning: {variant_file(label)} runs only in the classic "
+                f"Interpreter, not in LiteRT's CompiledModel API: {reason}",
+                file=sys.stderr,
+            )
         (staging / variant_file(label)).write_bytes(content)
-        entry = {"path": variant_file(label), "bytes": len(content), **description}
+        entry = {
+            "path": variant_file(label),
+            "bytes": len(content),
+            **description,
+            "clients": clients,
+        }
         if note:
             entry["note"] = note
         report["variants"][label] = entry
@@ -645,8 +683,30 @@ def _variant_parity(staging, label, held_back, references, sequences):
     return result
 
 
+def _client_cell(clients):
+    if clients is None:
+        return ""
+    compiled = clients["compiled_model"]
+    if not compiled["loaded"]:
+        return "refused"
+    if compiled["error"]:
+        return f"ran {len(compiled['ran'])}, then failed"
+    return f"ran {len(compiled['ran'])}, {compiled['max_abs_diff']:.1e}"
+
+
 def format_report(report):
-    rows = [("variant", "bytes", "flex/custom", "max|diff|", "top1", "top5", "streaming diff")]
+    rows = [
+        (
+            "variant",
+            "bytes",
+            "flex/custom",
+            "max|diff|",
+            "top1",
+            "top5",
+            "streaming diff",
+            "CompiledModel",
+        )
+    ]
     saved = report["saved_model"]
     rows.append(
         (
@@ -656,6 +716,7 @@ def format_report(report):
             f"{saved['max_abs_diff']:.2e}",
             f"{saved['top1_agreement']:.3f}",
             f"{saved['top5_agreement']:.3f}",
+            "",
             "",
         )
     )
@@ -670,6 +731,7 @@ def format_report(report):
                 f"{v['top1_agreement']:.3f}" if "top1_agreement" in v else "-",
                 f"{v['top5_agreement']:.3f}" if "top5_agreement" in v else "-",
                 f"{streaming:.2e}" if streaming is not None else "",
+                _client_cell(v.get("clients")),
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]

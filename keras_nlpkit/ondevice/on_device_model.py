@@ -119,10 +119,11 @@ class OnDeviceModel:
     def serve(self, **inputs):
         """Runs `serving_default` on named inputs (batch 1); returns the outputs dict.
 
-        TFLite's fused LSTM keeps its state in variable tensors that persist from
-        one invocation to the next, so they are reset first: each call reads its
-        sequence from a zero state, like the Keras model. (An app calls
-        `resetVariableTensors()` the same way.)
+        A file exported with `fused_lstm=True` holds TFLite's fused LSTM, which
+        keeps its state in variable tensors that persist from one invocation to the
+        next, so they are reset first: each call reads its sequence from a zero
+        state, like the Keras model. (An app calls `resetVariableTensors()` the same
+        way.) Files of the default export have none, and the reset is a no-op.
         """
         if self._served:  # before the first call the tensors are not allocated yet
             self.interpreter.reset_all_variables()

@@ -2,7 +2,7 @@
 
     nlpkit export MODEL --out DIR [--quantize float32,float16,dynamic_int8,int8]
                   [--representative-data FILE] [--tokenizer FILE] [--allow-flex]
-                  [--unsafe-load]
+                  [--fused-lstm] [--unsafe-load]
 
 MODEL is a `.keras` file, a tf-keras `.h5` file or a SavedModel folder. A SavedModel
 or a legacy `.h5` file is a program: export only files you trust. Before loading one,
@@ -11,6 +11,11 @@ call Python) and refused, naming it, unless `--unsafe-load`
 (`keras_nlpkit.export.untrusted`). `--out` must be new, empty or an earlier export:
 a folder of other files is refused, not replaced. Re-exporting a recipe's model into
 its export folder keeps the recipe's side files and settings.
+
+Every file is run in both LiteRT clients, the classic Interpreter and the
+CompiledModel API (what Android's Kotlin API and LiteRT.js wrap); a file of our
+layers that the CompiledModel API refuses fails the export (`--fused-lstm` opts
+into TFLite's fused LSTM kernel, which only the Interpreter runs).
 """
 
 from pathlib import Path
@@ -61,6 +66,13 @@ def add_arguments(parser):
         action="store_true",
         help="write files that need Flex ops anyway, with a warning",
     )
+    parser.add_argument(
+        "--fused-lstm",
+        action="store_true",
+        help="our LSTM as TFLite's fused kernel in serving_default: the classic "
+        "Interpreter only (LiteRT's CompiledModel API and LiteRT.js refuse its "
+        "variable tensors)",
+    )
 
 
 def run(args):
@@ -81,4 +93,5 @@ def run(args):
         tokenizer=tokenizer,
         allow_flex=args.allow_flex,
         sequence_length=args.sequence_length,
+        fused_lstm=args.fused_lstm,
     )

@@ -20,19 +20,31 @@ from tests.export.conftest import recurrent_lm
 QUIET = {"log": lambda *_: None}
 
 
-def test_lstm_exports_to_the_fused_kernel_with_builtins_only(lstm_export):
+def test_lstm_exports_builtins_only_and_runs_in_both_litert_clients(lstm_export):
     out, report = lstm_export
     assert set(report["variants"]) == {"float32", "float16", "dynamic_int8", "int8"}
     for label, variant in report["variants"].items():
         content = (out / variant["path"]).read_bytes()
         assert variant["bytes"] == len(content)
         assert describe_tflite(content)["ops"] == variant["ops"]
-        assert "UNIDIRECTIONAL_SEQUENCE_LSTM" in variant["ops"], label
-        assert "WHILE" not in variant["ops"], label
+        # No fused kernel: its variable tensors make CompiledModel refuse the file.
+        assert "UNIDIRECTIONAL_SEQUENCE_LSTM" not in variant["ops"], label
         assert variant["flex_ops"] == [] and variant["custom_ops"] == [], label
         assert variant["signatures"] == ["serving_default", "step"]
+        compiled = variant["clients"]["compiled_model"]
+        assert compiled["loaded"] and compiled["error"] is None, (label, compiled)
+        assert compiled["ran"] == ["serving_default", "step"], label
+        assert compiled["max_abs_diff"] <= 1e-5, label
+        # Declared -1 (any length, any batch): LiteRT.js needs static shapes (issue 15).
+        assert variant["clients"]["dynamic_inputs"] == {
+            "serving_default": ["token_ids"],
+            "step": ["lstm_c", "lstm_h", "token"],
+        }
     sizes = {label: variant["bytes"] for label, variant in report["variants"].items()}
-    assert sizes["int8"] < sizes["float16"] < sizes["float32"]  # ratios: benchmarks/export.py
+    # Ratios at a real size: benchmarks/export.py. At 48 units the int8 file's per-op
+    # quantisation parameters weigh about as much as its weights.
+    assert sizes["dynamic_int8"] < sizes["float16"] < sizes["float32"]
+    assert sizes["int8"] < sizes["float32"]
     on_disk = json.loads((out / "report.json").read_text())
     assert on_disk["variants"]["float32"]["ops"] == report["variants"]["float32"]["ops"]
     assert json.loads((out / "tokenizer.json").read_text()) == TOKENIZER.get_config()
@@ -192,14 +204,43 @@ def test_flex_is_refused_by_default_and_written_with_allow_flex(tmp_path):
     assert "max_abs_diff" not in report["variants"]["float32"]  # cannot run without Flex
 
 
-def test_keras_lstm_converts_only_to_a_loop_ours_to_the_fused_kernel(tmp_path):
+def test_fused_lstm_is_opt_in_and_named_interpreter_only(lstm_lm, tmp_path, capsys):
+    report = export(lstm_lm, tmp_path / "fused", quantize=["float32"], fused_lstm=True, **QUIET)
+    variant = report["variants"]["float32"]
+    assert "UNIDIRECTIONAL_SEQUENCE_LSTM" in variant["ops"]
+    compiled = variant["clients"]["compiled_model"]
+    assert not compiled["loaded"]
+    assert "Variable tensors" in compiled["error"]  # LiteRT's own reason, not "failed"
+    err = capsys.readouterr().err
+    assert "runs only in the classic Interpreter" in err and "Variable tensors" in err
+    model = OnDeviceModel(tmp_path / "fused")  # the Interpreter runs it, state reset per call
+    ids = np.asarray([TOKENIZER.encode("the cat sees")], np.int32)
+    np.testing.assert_allclose(
+        model.serve(token_ids=ids)["logits"], model.serve(token_ids=ids)["logits"]
+    )
+
+
+def test_a_file_compiled_model_refuses_fails_the_export(lstm_lm, tmp_path, monkeypatch):
+    from keras_nlpkit.export import exporter
+
+    refused = {
+        "compiled_model": {"loaded": False, "ran": [], "max_abs_diff": None, "error": "E"},
+        "dynamic_inputs": {},
+    }
+    monkeypatch.setattr(exporter, "check_clients", lambda content: refused)
+    with pytest.raises(ExportError, match="CompiledModel API .*: E"):
+        export(lstm_lm, tmp_path / "refused", quantize=["float32"], **QUIET)
+    assert not (tmp_path / "refused").exists()
+
+
+def test_keras_lstm_converts_to_a_builtin_loop(tmp_path):
     model = recurrent_lm(keras.layers.LSTM(8, return_sequences=True, name="keras_lstm"))
     report = export(model, tmp_path / "keras_lstm", quantize=["float32"], **QUIET)
     assert "UNIDIRECTIONAL_SEQUENCE_LSTM" not in report["variants"]["float32"]["ops"]
     assert "WHILE" in report["variants"]["float32"]["ops"]
 
 
-def test_fused_lstm_cell_state_is_not_clipped(tmp_path):
+def test_lstm_cell_state_is_not_clipped_in_either_form(tmp_path):
     """A cell state that counts past ±10 and back: the converter's clip would lose it."""
     from keras_nlpkit.layers import LSTM
 
@@ -218,9 +259,11 @@ def test_fused_lstm_cell_state_is_not_clipped(tmp_path):
     ids = np.asarray([[1] * 30 + [2] * 25], "int32")  # c: up to 30, back down to 5
     expected = np.asarray(model(ids))
     assert np.all(expected > 0.99)  # tanh(5); a clipped cell would end at tanh(-15)
-    export(model, tmp_path / "clip", quantize=["float32"], **QUIET)
-    got = OnDeviceModel(tmp_path / "clip").serve(token_ids=ids)["logits"]
-    np.testing.assert_allclose(got, expected, atol=1e-4)
+    for fused in (False, True):
+        folder = tmp_path / f"clip_{fused}"
+        export(model, folder, quantize=["float32"], fused_lstm=fused, **QUIET)
+        got = OnDeviceModel(folder).serve(token_ids=ids)["logits"]
+        np.testing.assert_allclose(got, expected, atol=1e-4)
 
 
 def test_tf_keras_model_and_savedmodel_export(tmp_path):
@@ -244,6 +287,8 @@ def test_tf_keras_model_and_savedmodel_export(tmp_path):
     assert report["source"]["kind"] == "tf_keras"
     assert "UNIDIRECTIONAL_SEQUENCE_LSTM" in report["variants"]["float32"]["ops"]
     assert report["variants"]["float32"]["max_abs_diff"] <= 1e-4
+    # tf-keras fuses its own LSTM: written, with the client that refuses it named.
+    assert not report["variants"]["float32"]["clients"]["compiled_model"]["loaded"]
 
     module = tf.Module()
     module.w = tf.Variable(np.random.default_rng(0).standard_normal((8, 5)), dtype=tf.float32)
