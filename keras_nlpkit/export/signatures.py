@@ -6,13 +6,18 @@ run incrementally also get streaming signatures, which the on-device runtime
 drives from a host loop, so no WHILE loop is ever in a generation path:
 
 - a chain of per-timestep layers around our `LSTM`/`GRU` (e.g. Embedding → LSTM →
-  Dense) gets `step`: `token (batch,)` and one input per state, named
-  `<layer>_<state>` → `logits (batch, vocab)` and the new states under the same
+  Dense) gets `step`: `token (1,)` and one input per state, named
+  `<layer>_<state>` → `logits (1, vocab)` and the new states under the same
   names;
 - a model with keras-hub's `call_with_cache` / `build_cache` interface (our
-  `GPTCausalLM`) gets `prefill`: `token_ids (batch, seq)` → `logits (batch, seq,
-  vocab)`, `cache`; and `decode`: `token (batch,)`, `cache`, `position ()` →
-  `logits (batch, vocab)`, `cache`.
+  `GPTCausalLM`) gets `prefill`: `token_ids (1, seq)` → `logits (1, seq, vocab)`,
+  `cache`; and `decode`: `token (1,)`, `cache (1, ...)`, `position ()` →
+  `logits (1, vocab)`, `cache`.
+
+The streaming signatures are declared at batch 1, a static shape: LiteRT.js runs a
+signature only on tensors of exactly its declared shape (a `-1` matches nothing),
+and a keyboard streams one row. A host loop that keeps several rows (beam search)
+calls them once a row (`OnDeviceModel.advance`).
 
 Each signature is a plain Python function over named `tf.TensorSpec`s plus a
 reference: the same function run eagerly on the Keras model, which parity checks
@@ -124,7 +129,7 @@ def step_signature(model):
     recurrent = [layer for layer in layers if isinstance(layer, RecurrentLayer)]
     state_names = [f"{layer.name}_{state}" for layer in recurrent for state in layer.state_names]
     state_specs = [
-        tf.TensorSpec((None, layer.units), tf.float32, name=f"{layer.name}_{state}")
+        tf.TensorSpec((1, layer.units), tf.float32, name=f"{layer.name}_{state}")
         for layer in recurrent
         for state in layer.state_names
     ]
@@ -144,7 +149,7 @@ def step_signature(model):
                 x = layer(x, training=False)
         return {"logits": x, **{name: outputs[name] for name in state_names}}
 
-    token_spec = tf.TensorSpec((None,), tf.int32, name="token")
+    token_spec = tf.TensorSpec((1,), tf.int32, name="token")
     return Signature("step", step, [token_spec, *state_specs])
 
 
@@ -167,8 +172,8 @@ def cached_decoding_signatures(model):
             "decode",
             decode,
             [
-                tf.TensorSpec((None,), tf.int32, name="token"),
-                tf.TensorSpec((None, *cache_shape), tf.float32, name="cache"),
+                tf.TensorSpec((1,), tf.int32, name="token"),
+                tf.TensorSpec((1, *cache_shape), tf.float32, name="cache"),
                 tf.TensorSpec((), tf.int32, name="position"),
             ],
         ),

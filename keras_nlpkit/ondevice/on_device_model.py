@@ -80,6 +80,7 @@ class OnDeviceModel:
         signatures = self.interpreter.get_signature_list()
         self.runners = {name: self.interpreter.get_signature_runner(name) for name in signatures}
         self._served = False
+        self._any_batch = {}  # signature -> declares a dynamic batch (files before 0.3)
         tokenizer = manifest.get("tokenizer")
         self.tokenizer = None
         if tokenizer:
@@ -178,19 +179,39 @@ class OnDeviceModel:
             return out["logits"][0, -1], {"cache": out["cache"], "position": len(prompt_ids)}
         raise ValueError(f"{self.path} has no streaming signature (step or decode)")
 
+    def _run_rows(self, signature, rows, shared=None):
+        """Runs `signature` on inputs whose first axis is the row, one call a row
+        when the file declares batch 1 (every export since 0.3), else in one call.
+        `shared` inputs (e.g. `position`) are the same for every row."""
+        runner = self.runners[signature]
+        shared = shared or {}
+        count = len(rows["token"])
+        if signature not in self._any_batch:
+            declared = runner.get_input_details()["token"]["shape_signature"][0]
+            self._any_batch[signature] = declared == -1
+        if self._any_batch[signature] or count == 1:
+            return runner(**rows, **shared)
+        outs = [
+            runner(**{name: value[i : i + 1] for name, value in rows.items()}, **shared)
+            for i in range(count)
+        ]
+        return {name: np.concatenate([out[name] for out in outs]) for name in outs[0]}
+
     def _advance(self, tokens, state):
         """`(logits (rows, vocab), state)` after one more token per row."""
         tokens = np.asarray(tokens, dtype=np.int32).reshape(-1)
         if self.streaming == "step":
-            out = self.runners["step"](token=tokens, **state)
+            out = self._run_rows("step", {"token": tokens, **state})
             return out.pop("logits"), out
         position = state["position"]
         if position >= state["cache"].shape[2]:  # (rows, 2 * layers, max_length, ...)
             raise ValueError(
                 f"The sequence reached the model's maximum length {state['cache'].shape[2]}"
             )
-        out = self.runners["decode"](
-            token=tokens, cache=state["cache"], position=np.asarray(position, np.int32)
+        out = self._run_rows(
+            "decode",
+            {"token": tokens, "cache": state["cache"]},
+            {"position": np.asarray(position, np.int32)},
         )
         return out["logits"], {"cache": out["cache"], "position": position + 1}
 

@@ -35,11 +35,9 @@ def test_lstm_exports_builtins_only_and_runs_in_both_litert_clients(lstm_export)
         assert compiled["loaded"] and compiled["error"] is None, (label, compiled)
         assert compiled["ran"] == ["serving_default", "step"], label
         assert compiled["max_abs_diff"] <= 1e-5, label
-        # Declared -1 (any length, any batch): LiteRT.js needs static shapes (issue 15).
-        assert variant["clients"]["dynamic_inputs"] == {
-            "serving_default": ["token_ids"],
-            "step": ["lstm_c", "lstm_h", "token"],
-        }
+        # `step` is static (batch 1), as LiteRT.js needs; the full-sequence signature
+        # still takes any length.
+        assert variant["clients"]["dynamic_inputs"] == {"serving_default": ["token_ids"]}
     sizes = {label: variant["bytes"] for label, variant in report["variants"].items()}
     # Ratios at a real size: benchmarks/export.py. At 48 units the int8 file's per-op
     # quantisation parameters weigh about as much as its weights.
@@ -118,6 +116,13 @@ def test_gpt_prefill_decode_export_with_builtins_only(gpt_lm, gpt_export):
         assert variant["flex_ops"] == [] and variant["custom_ops"] == [], label
         assert "WHILE" not in variant["ops"], label  # generation is driven by the host
         assert "DYNAMIC_UPDATE_SLICE" in variant["ops"], label  # the KV-cache write
+        compiled = variant["clients"]["compiled_model"]
+        assert compiled["ran"] == ["decode", "prefill", "serving_default"], label
+        # decode is static (batch 1); the prompt signatures still take any length.
+        assert variant["clients"]["dynamic_inputs"] == {
+            "prefill": ["token_ids"],
+            "serving_default": ["token_ids"],
+        }
     float32 = report["variants"]["float32"]
     assert float32["max_abs_diff"] <= 1e-4
     assert float32["streaming"]["signature"] == "decode"
