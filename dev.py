@@ -2,7 +2,7 @@
 """The README's two commands (and the linters), runnable with nothing but Python 3.11+.
 
     python3 dev.py demo [nlpkit demo arguments]  # set up .venv, run the main job
-    python3 dev.py test [pytest arguments]       # set up .venv with test extras, fast suite
+    python3 dev.py test [pytest arguments]       # .venv with test extras + ondevice-js, fast suite
     python3 dev.py lint                          # ruff (lint + format check), import contracts
 
 Each creates `.venv` beside this file on first use and installs the project into it
@@ -12,6 +12,7 @@ Each creates `.venv` beside this file on first use and installs the project into
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -19,6 +20,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
+NODE_PACKAGE = ROOT / "ondevice-js"  # the TypeScript on-device runtime
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 
 
@@ -36,6 +38,21 @@ def ensure_venv(extras):
     subprocess.run(pip + ["install", "--upgrade", "pip"], check=True)
     subprocess.run(pip + ["install", "-e", spec], check=True, cwd=ROOT)
     stamp.write_text(digest)
+
+
+def ensure_node_package():
+    """`npm ci` in ondevice-js/ when its lock file changed, then `npm test` (build + its
+    own tests): the Python tests compare the Python runtime with the built package."""
+    npm = shutil.which("npm")
+    if npm is None:
+        sys.exit("dev.py: the tests need Node.js 20+ with npm (ondevice-js/, on LiteRT.js)")
+    stamp = NODE_PACKAGE / "node_modules" / ".installed"
+    digest = hashlib.sha256((NODE_PACKAGE / "package-lock.json").read_bytes()).hexdigest()
+    if not (stamp.exists() and stamp.read_text() == digest):
+        print("dev.py: npm ci in ondevice-js/", flush=True)
+        subprocess.run([npm, "ci", "--no-audit", "--no-fund"], check=True, cwd=NODE_PACKAGE)
+        stamp.write_text(digest)
+    return subprocess.run([npm, "test"], cwd=NODE_PACKAGE).returncode
 
 
 def lint():
@@ -57,6 +74,8 @@ def main(argv):
     ensure_venv("test")
     if command == "lint":
         return lint()
+    if ensure_node_package():
+        return 1
     if not any(arg == "-n" or arg.startswith(("-n", "--numprocesses")) for arg in rest):
         # pytest-xdist: the tests are mostly single-threaded TensorFlow, so one worker a
         # core (up to 4; each holds its own TensorFlow) nearly halves the wall time on 2.

@@ -13,12 +13,15 @@ def normalize_query(text):
 
 
 def top_in_range(scores, lo, hi, k):
-    """Indices of the k best scores in [lo, hi), best first (ties: the lower index)."""
+    """Indices of the k best scores in [lo, hi), best first; equal scores in index
+    order, so every runtime that follows docs/ONDEVICE.md picks the same words."""
     if hi - lo <= k:
         idx = np.arange(lo, hi)
     else:
-        idx = lo + np.argpartition(-scores[lo:hi], k)[:k]
-    return idx[np.argsort(-scores[idx], kind="stable")]
+        # Everything at least as good as the k-th best, ties at the boundary included.
+        kth = -np.partition(-scores[lo:hi], k - 1)[k - 1]
+        idx = lo + np.flatnonzero(scores[lo:hi] >= kth)
+    return idx[np.lexsort((idx, -scores[idx]))][:k]
 
 
 def one_edit_variants(prefix):
@@ -67,7 +70,7 @@ class PrefixCompleter:
                     score = float(scores[i]) - self.typo_penalty
                     if score > best.get(int(i), -math.inf):
                         best[int(i)] = score
-        ranked = sorted(best.items(), key=lambda item: -item[1])[:k]
+        ranked = sorted(best.items(), key=lambda item: (-item[1], item[0]))[:k]  # ties: index
         return [(self.lexicon.words[i], score) for i, score in ranked]
 
     def suggest(self, text, k=3):

@@ -1,13 +1,19 @@
 """`nlpkit complete`: suggestion strips for typed query prefixes, on the device (TF-free).
 
     nlpkit complete --model DIR [--k 3] [--spelling-model DIR2] "new york ci" "how to "
+    nlpkit complete --model DIR [--k 3] [--spelling-model DIR2] --json < typed.txt
 
 Prints one JSON object a prefix: `{"typed": ..., "suggestions": [word, ...]}`; a
-trailing space asks for the next word.
+trailing space asks for the next word. With `--json`, the typed prefixes are read
+from standard input, one a line, and each gets one JSON array of suggestions on a
+line of its own: the contract the TypeScript runtime's
+`node ondevice-js/bin/nlpkit-ondevice.mjs complete` shares, line for line.
 """
 
 import json
+import sys
 
+from keras_nlpkit.errors import UserInputError
 from keras_nlpkit.ondevice.query_completer import QueryCompleter
 from keras_nlpkit.ondevice.spelling_corrector import SpellingCorrector
 from keras_nlpkit.recipes.arguments import positive_integer
@@ -21,7 +27,12 @@ def add_arguments(parser):
         default=None,
         help="a spelling model folder, for typo-tolerant completion",
     )
-    parser.add_argument("prefix", nargs="+", help="what the user typed (quote it)")
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="read the typed prefixes from stdin, one a line; print one JSON array a line",
+    )
+    parser.add_argument("prefix", nargs="*", help="what the user typed (quote it)")
 
 
 def corrector_of(model_dir):
@@ -32,6 +43,16 @@ def corrector_of(model_dir):
 
 
 def run(args):
+    if bool(args.prefix) == args.json:
+        raise UserInputError(
+            "prefix: give the typed prefixes as arguments, or --json and them on stdin. "
+            f"Received: {len(args.prefix)} prefixes, --json={args.json}"
+        )
     completer = QueryCompleter(args.model, corrector=corrector_of(args.spelling_model))
+    if args.json:
+        for line in sys.stdin:
+            typed = line.removesuffix("\n").removesuffix("\r")
+            print(json.dumps(completer.suggest(typed, args.k), ensure_ascii=False), flush=True)
+        return
     for prefix in args.prefix:
         print(json.dumps({"typed": prefix, "suggestions": completer.suggest(prefix, args.k)}))

@@ -52,3 +52,12 @@ def test_helpers():
     scores = np.asarray([0.0, 5.0, 1.0, 5.0, 3.0])
     assert top_in_range(scores, 0, 5, 3).tolist() == [1, 3, 4]  # ties: the lower index first
     assert top_in_range(scores, 2, 4, 5).tolist() == [3, 2]
+
+
+def test_ties_at_the_k_th_place_go_to_the_lower_index():
+    # Eight equal scores compete for the last two places: always indices 1 and 2.
+    scores = np.asarray([9.0] + [1.0] * 8 + [5.0])
+    for k, expected in ((3, [0, 9, 1]), (4, [0, 9, 1, 2])):
+        assert top_in_range(scores, 0, len(scores), k).tolist() == expected
+        reversed_order = top_in_range(scores[::-1].copy(), 0, len(scores), k).tolist()
+        assert reversed_order == [9, 0, 1, 2][:k]

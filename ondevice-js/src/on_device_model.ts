@@ -1,0 +1,120 @@
+/**
+ * An exported language model run in LiteRT.js, as `OnDeviceModel` in
+ * `keras_nlpkit/ondevice/on_device_model.py` runs it in the Interpreter: the host
+ * drives the streaming signature one token at a time, carrying the state.
+ *
+ * - `step` (recurrent models): `token (1,)` and one input per state → `logits (1,
+ *   vocab)` and the new states under the same names;
+ * - `decode` (Transformer models): `token (1,)`, `cache`, `position ()` → `logits`,
+ *   `cache`; a prompt is read one `decode` call a token from a zero cache, which
+ *   gives what `prefill` gives (the prompt signatures take any length, which
+ *   LiteRT.js cannot run).
+ *
+ * Inputs are passed by name: the order of a signature's inputs differs between
+ * runtimes, the names do not.
+ */
+import {Tensor, type CompiledModel, type SignatureRunner} from '@litertjs/core';
+import {UserInputError} from './errors.js';
+import {compileModel} from './litert.js';
+import {readListedFile, type ExportFolder} from './model_folder.js';
+
+export type State = Map<string, {data: Float32Array; shape: number[]}>;
+
+export function logSoftmax(logits: ArrayLike<number>): Float64Array {
+  let max = -Infinity;
+  for (let i = 0; i < logits.length; i++) max = Math.max(max, logits[i]);
+  let sum = 0;
+  for (let i = 0; i < logits.length; i++) sum += Math.exp(logits[i] - max);
+  const log = Math.log(sum);
+  const out = new Float64Array(logits.length);
+  for (let i = 0; i < logits.length; i++) out[i] = logits[i] - max - log;
+  return out;
+}
+
+export class OnDeviceModel {
+  readonly streaming: 'step' | 'decode';
+  readonly maxLength: number | null;
+  private readonly runner: SignatureRunner;
+  private readonly stateShapes = new Map<string, number[]>();
+
+  private constructor(
+    readonly compiled: CompiledModel,
+    readonly file: string,
+  ) {
+    const signatures = compiled.signatures;
+    const name = 'step' in signatures ? 'step' : 'decode' in signatures ? 'decode' : null;
+    if (name === null) {
+      throw new UserInputError(`${file} has no streaming signature (step or decode)`);
+    }
+    this.streaming = name;
+    this.runner = signatures[name];
+    for (const detail of this.runner.getInputDetails()) {
+      const shape = Array.from(detail.shape);
+      if (shape.includes(-1)) {
+        throw new UserInputError(
+          `${file}: ${name}'s input ${detail.name} is declared [${shape}], and LiteRT.js runs ` +
+            'only static shapes: export it again with keras-nlpkit ≥ 0.3',
+        );
+      }
+      if (detail.name !== 'token' && detail.name !== 'position') this.stateShapes.set(detail.name, shape);
+    }
+    this.maxLength = name === 'decode' ? this.stateShapes.get('cache')![2] : null;
+  }
+
+  /** Loads one variant (`model_<variant>.tflite`) of an export folder. */
+  static async load(folder: ExportFolder, variant = 'int8'): Promise<OnDeviceModel> {
+    const file = folder.manifest.variants?.[variant];
+    if (file === undefined) {
+      throw new UserInputError(
+        `${folder.argument}: no ${variant} model in the export (it has ` +
+          `${Object.keys(folder.manifest.variants ?? {}).sort().join(', ') || 'none'}). Received: ${folder.directory}`,
+      );
+    }
+    const content = readListedFile(folder, file);
+    return new OnDeviceModel(await compileModel(content, `${folder.argument}: ${file}`), file);
+  }
+
+  private zeroState(): State {
+    const state: State = new Map();
+    for (const [name, shape] of this.stateShapes) {
+      state.set(name, {data: new Float32Array(shape.reduce((a, b) => a * b, 1)), shape});
+    }
+    if (this.streaming === 'decode') state.set('position', {data: new Float32Array([0]), shape: []});
+    return state;
+  }
+
+  /** `{logprobs (vocab,), state}` after one more token. */
+  async advance(token: number, state: State): Promise<{logprobs: Float64Array; state: State}> {
+    const inputs: Record<string, Tensor> = {token: new Tensor(Int32Array.of(token), [1])};
+    const position = state.get('position')?.data[0] ?? 0;
+    if (this.streaming === 'decode') {
+      if (position >= this.maxLength!) {
+        throw new Error(`The sequence reached the model's maximum length ${this.maxLength}`);
+      }
+      inputs.position = new Tensor(Int32Array.of(position), []);
+    }
+    for (const [name, value] of state) {
+      if (name !== 'position') inputs[name] = new Tensor(value.data, value.shape);
+    }
+    const outputs = await this.runner.run(inputs);
+    const next: State = new Map();
+    let logits: Float32Array | null = null;
+    for (const [name, tensor] of Object.entries(outputs)) {
+      const data = Float32Array.from(tensor.toTypedArray() as Float32Array);
+      if (name === 'logits') logits = data;
+      else next.set(name, {data, shape: this.stateShapes.get(name)!});
+      tensor.delete();
+    }
+    for (const tensor of Object.values(inputs)) tensor.delete();
+    if (this.streaming === 'decode') next.set('position', {data: new Float32Array([position + 1]), shape: []});
+    return {logprobs: logSoftmax(logits!), state: next};
+  }
+
+  /** `{logprobs, state}` after a prompt, read one token at a time from a zero state. */
+  async start(promptIds: readonly number[]): Promise<{logprobs: Float64Array; state: State}> {
+    if (promptIds.length === 0) throw new Error('`promptIds` must hold at least one token');
+    let result: {logprobs: Float64Array; state: State} = {logprobs: new Float64Array(0), state: this.zeroState()};
+    for (const token of promptIds) result = await this.advance(token, result.state);
+    return result;
+  }
+}

@@ -1,0 +1,112 @@
+"""The TypeScript runtime (`ondevice-js/`, LiteRT.js) against the Python one.
+
+Both CLIs read the same typed prefixes on stdin and print one JSON array of
+suggestions a line; on a model exported inside this test run, every line must be
+equal: same words, same order, at every keystroke. `python3 dev.py test` builds the
+package (`npm ci && npm run build` in ondevice-js/) before the tests.
+"""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.corpora import QUERIES
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGE = ROOT / "ondevice-js"
+CLI = PACKAGE / "bin" / "nlpkit-ondevice.mjs"
+
+
+@pytest.fixture(scope="module")
+def node():
+    path = shutil.which("node")
+    if path is None:
+        pytest.fail("node is not installed: the TypeScript runtime's tests need Node 20+")
+    if not (PACKAGE / "dist" / "cli.js").is_file():
+        pytest.fail("ondevice-js/ is not built: run `npm ci && npm run build` in ondevice-js/")
+    return path
+
+
+def keystrokes(queries):
+    """Every prefix of every query as a user types it, then its trailing space."""
+    typed = []
+    for query in queries:
+        query = " ".join(query.lower().split())
+        typed += [query[:i] for i in range(len(query) + 1)] + [query + " "]
+    return typed
+
+
+def strips(command, typed):
+    result = subprocess.run(
+        command, input="\n".join(typed) + "\n", capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def test_every_keystroke_gets_the_same_strip_in_both_runtimes(node, query_completion_run):
+    _, out, _ = query_completion_run
+    typed = keystrokes(QUERIES) + ["", " ", "zzzz", "new  york ", "NEW YORK c"]
+    python = strips(
+        [sys.executable, "-m", "keras_nlpkit.cli", "complete", "--model", out, "--json"], typed
+    )
+    typescript = strips([node, CLI, "complete", "--model", out], typed)
+    assert len(python) == len(typescript) == len(typed)
+    differing = [(t, p, s) for t, p, s in zip(typed, python, typescript) if p != s]
+    assert not differing, differing[:5]
+    assert sum(bool(p) for p in python) > len(typed) // 2  # strips, not empty lists
+
+
+def test_a_damaged_model_file_is_one_line_naming_it(node, query_completion_run, tmp_path):
+    _, out, _ = query_completion_run
+    copy = tmp_path / "model"
+    shutil.copytree(out / "export", copy)
+    (copy / "model_int8.tflite").write_bytes(b"not a model")
+    result = subprocess.run(
+        [node, CLI, "complete", "--model", copy], input="new\n", capture_output=True, text=True
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"nlpkit-ondevice: error: --model: model_int8.tflite is damaged (its size or checksum "
+        f"differs from the manifest's). Received: {copy / 'model_int8.tflite'}"
+    ]
+
+
+def test_a_file_litert_js_refuses_names_its_reason(node, query_completion_run, tmp_path):
+    """A fused-LSTM file (variable tensors) with a manifest that vouches for it."""
+    import hashlib
+
+    from keras_nlpkit.export import export
+    from keras_nlpkit.export import load_source
+
+    _, out, _ = query_completion_run
+    folder = tmp_path / "fused"
+    export(
+        load_source(out / "model.keras"),
+        folder,
+        quantize=["float32"],
+        fused_lstm=True,
+        log=lambda *_: None,
+    )
+    manifest = json.loads((folder / "manifest.json").read_text())
+    for name in ("lexicon.tsv", "ngrams.tsv.gz", "tokenizer.json"):
+        data = (out / "export" / name).read_bytes()
+        (folder / name).write_bytes(data)
+        manifest["files"][name] = {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    manifest.update(
+        kind="query-completion", settings={"ngram_weight": 0.5}, tokenizer="tokenizer.json"
+    )
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    result = subprocess.run(
+        [node, CLI, "complete", "--model", folder, "--variant", "float32"],
+        input="new\n",
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "LiteRT.js cannot load it" in result.stderr
+    assert "Variable tensors not yet supported" in result.stderr
