@@ -62,6 +62,30 @@ def signature_inputs(runner, seed=0):
     return inputs
 
 
+def signature_tensors(content):
+    """`{signature: {"inputs": {name: {"shape", "dtype"}}, "outputs": {...}}}` of a
+    `.tflite` (declared shapes, -1 for a dynamic dimension): what the manifest tells a
+    runtime, so that it can check a file before running it."""
+    interpreter = Interpreter(model_content=content)
+    tensors = {}
+    for signature in sorted(interpreter.get_signature_list()):
+        runner = interpreter.get_signature_runner(signature)
+        tensors[signature] = {
+            side: {
+                name: {
+                    "shape": [int(d) for d in detail["shape_signature"]],
+                    "dtype": np.dtype(detail["dtype"]).name,
+                }
+                for name, detail in sorted(details.items())
+            }
+            for side, details in (
+                ("inputs", runner.get_input_details()),
+                ("outputs", runner.get_output_details()),
+            )
+        }
+    return tensors
+
+
 def dynamic_inputs(interpreter):
     """`{signature: [input names with a dimension declared -1]}` (LiteRT.js needs none)."""
     found = {}
@@ -125,6 +149,8 @@ def check_clients(content):
             break
         result["ran"].append(signature)
     result["max_abs_diff"] = largest
+    with captured_native_stderr([]):  # LiteRT logs its accelerators' teardown (INFO lines)
+        del model
     return {"compiled_model": result, "dynamic_inputs": dynamic_inputs(interpreter)}
 
 

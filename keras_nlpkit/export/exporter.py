@@ -40,6 +40,7 @@ from keras_nlpkit.export import signatures as signatures_lib
 from keras_nlpkit.export import untrusted
 from keras_nlpkit.export.clients import check_clients
 from keras_nlpkit.export.clients import compiled_model_works
+from keras_nlpkit.export.clients import signature_tensors
 from keras_nlpkit.export.signatures import ExportError
 from keras_nlpkit.files import atomic_write_bytes
 from keras_nlpkit.files import atomic_write_json
@@ -521,8 +522,9 @@ def _replace_folder(staging, out_dir):
         shutil.rmtree(old, ignore_errors=True)
 
 
-def write_manifest(folder, kind, settings, variants, signatures, tokenizer):
-    """`manifest.json` (`keras_nlpkit.ondevice.model_folder`'s format) for the files there."""
+def write_manifest(folder, kind, settings, variants, signatures, tokenizer, tensors=None):
+    """`manifest.json` (`keras_nlpkit.ondevice.model_folder`'s format) for the files there;
+    `tensors`: `{variant: clients.signature_tensors(...)}`."""
     folder = Path(folder)
     files = {}
     for path in sorted(folder.iterdir()):
@@ -539,6 +541,7 @@ def write_manifest(folder, kind, settings, variants, signatures, tokenizer):
             "settings": settings,
             "variants": {label: variant_file(label) for label in variants},
             "signatures": signatures,
+            "tensors": tensors or {},
             "tokenizer": tokenizer,
             "files": files,
         },
@@ -595,7 +598,7 @@ def _export_into(
     def representative_dataset():
         yield from calibration_inputs
 
-    blocked_variants = set()
+    blocked_variants, tensors = set(), {}
     for label in quantize:
         log(f"Converting to TFLite: {label}")
         content, note = convert_lib.convert(
@@ -634,6 +637,7 @@ def _export_into(
                 file=sys.stderr,
             )
         (staging / variant_file(label)).write_bytes(content)
+        tensors[label] = signature_tensors(content)
         entry = {
             "path": variant_file(label),
             "bytes": len(content),
@@ -650,6 +654,7 @@ def _export_into(
         quantize,
         names,
         TOKENIZER_FILE if tokenizer is not None else None,
+        tensors,
     )
     for label in quantize:
         if label not in blocked_variants:

@@ -36,12 +36,14 @@ class DeletesIndex:
 
     def reachable(self, word, max_distance=None):
         """The indices of the words `lookup` measures: sharing a delete with `word`, and
-        of a length within `max_distance` (an int array)."""
+        of a length within `max_distance` (an int array, ascending)."""
         max_distance = self.max_distance if max_distance is None else max_distance
         found = set()
         for key in deletes(word[: self.prefix_length], max_distance):
             found.update(self.index.get(key, ()))
-        ids = np.fromiter(found, np.int64, len(found))
+        ids = np.sort(
+            np.fromiter(found, np.int64, len(found))
+        )  # in word order, as in every runtime
         return ids[np.abs(self.lengths[ids] - len(word)) <= max_distance]
 
     def lookup(self, word, max_distance=None):

@@ -7,6 +7,8 @@ holds `manifest.json`, which is what a runtime reads first:
      "kind": "model" | "query-completion" | "spelling",
      "variants": {"float32": "model_float32.tflite", ...},   # the TFLite files
      "signatures": ["serving_default", "step"],
+     "tensors": {"int8": {"step": {"inputs": {"token": {"shape": [1], "dtype": "int32"},
+                                             ...}, "outputs": {...}}, ...}, ...},
      "tokenizer": "tokenizer.json" or null,
      "settings": {...},                                      # the kind's decoding settings
      "files": {"lexicon.tsv": {"bytes": 123, "sha256": "..."}, ...}}

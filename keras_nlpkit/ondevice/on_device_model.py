@@ -33,6 +33,22 @@ def log_softmax(logits):
     return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
 
 
+def check_declared_tensors(runners, manifest, variant, source):
+    """Refuses a file whose signature inputs differ from what its manifest declares
+    (a file swapped in from another export or version); manifests before 0.3 declare none."""
+    declared = manifest.get("tensors", {}).get(variant, {})
+    for signature, tensors in declared.items():
+        runner = runners.get(signature)
+        found = {} if runner is None else runner.get_input_details()
+        for name, tensor in tensors["inputs"].items():
+            shape = [int(d) for d in found[name]["shape_signature"]] if name in found else None
+            if shape != tensor["shape"]:
+                raise UserInputError(
+                    f"{source}: {signature}'s input {name} is {shape}, the manifest declares "
+                    f"{tensor['shape']}: the file and the manifest are of different exports"
+                )
+
+
 class OnDeviceModel:
     """A language model exported by `nlpkit export`, run with the LiteRT interpreter.
 
@@ -79,6 +95,7 @@ class OnDeviceModel:
         self.interpreter = Interpreter(model_content=content, num_threads=num_threads)
         signatures = self.interpreter.get_signature_list()
         self.runners = {name: self.interpreter.get_signature_runner(name) for name in signatures}
+        check_declared_tensors(self.runners, manifest, variant, f"{argument}: {self.path.name}")
         self._served = False
         self._any_batch = {}  # signature -> declares a dynamic batch (files before 0.3)
         tokenizer = manifest.get("tokenizer")

@@ -127,9 +127,11 @@ class SpellingCorrector:
             ) from None
         self.vocabulary = parse_lexicon(listed(LEXICON_FILE), f"{argument}: {LEXICON_FILE}")
         self.trie = LexiconTrie(self.vocabulary, self.char_ids)
-        # Words the model can spell (every character in its vocabulary), with their
+        # Words the model can spell (every character in its vocabulary), in lexicon
+        # order (most frequent first: equal ranks go to the earlier word), with their
         # log-frequencies, for the edit-distance candidates.
-        self._words = [w for w in self.trie.words if w is not None]
+        spellable = set(self.trie.words) - {None}
+        self._words = [w for w in self.vocabulary if w in spellable]
         total = float(sum(self.vocabulary.values())) or 1.0
         self._word_logp = {
             w: float(np.log(max(self.vocabulary[w], 1) / total)) for w in self._words
@@ -154,18 +156,47 @@ class SpellingCorrector:
         details = self._decode.get_input_details()
         self.units = int(details["decoder_lstm_h"]["shape_signature"][-1])
         self.max_length = int(self._encode.get_input_details()["chars"]["shape_signature"][1])
+        # Files before 0.3 declare `decode_step` for any batch and the word's own
+        # length, without `chars`: every row in one call, the encoding cut to the word.
+        self._any_batch = "chars" not in details
 
     def encode(self, word):
-        """Encoder outputs `(1, T, d)` and summary `(1, s)` of one word.
-
-        `encode` reads a fixed length: the word is padded (a longer one is cut),
-        and the outputs of the padding are dropped.
-        """
+        """The inputs `decode_step` reads about one word, batch 1: `encoder_outputs`,
+        `summary` and the padded `chars` (a longer word is cut to `max_length`)."""
         ids = [self.char_ids[c] for c in word if c in self.char_ids][: self.max_length]
         chars = np.full((1, self.max_length), self.pad_id, np.int32)
         chars[0, : len(ids)] = ids
         out = self._encode(chars=chars)
-        return out["encoder_outputs"][:, : len(ids)], out["summary"]
+        if self._any_batch:
+            return {
+                "encoder_outputs": out["encoder_outputs"][:, : len(ids)],
+                "summary": out["summary"],
+            }
+        return {
+            "encoder_outputs": out["encoder_outputs"],
+            "summary": out["summary"],
+            "chars": chars,
+        }
+
+    def _step(self, tokens, h, c, encoded):
+        """`decode_step` for each row: `(logits, h, c)`, one row each. The file declares
+        batch 1 (LiteRT.js runs only declared shapes), so it runs once a row."""
+        if self._any_batch:
+            rows = len(tokens)
+            shared = {name: np.repeat(value, rows, axis=0) for name, value in encoded.items()}
+            out = self._decode(token=tokens, decoder_lstm_h=h, decoder_lstm_c=c, **shared)
+        else:
+            outs = [
+                self._decode(
+                    token=tokens[i : i + 1],
+                    decoder_lstm_h=h[i : i + 1],
+                    decoder_lstm_c=c[i : i + 1],
+                    **encoded,
+                )
+                for i in range(len(tokens))
+            ]
+            out = {name: np.concatenate([o[name] for o in outs]) for name in outs[0]}
+        return out["logits"], out["decoder_lstm_h"], out["decoder_lstm_c"]
 
     def correct(self, word, k=5):
         """Up to k lexicon words for `word`, best first: `[(word, score), ...]`.
@@ -204,15 +235,15 @@ class SpellingCorrector:
         if extra or typed:
             # Words within the edit distance exist: the beam search would add little
             # (0.2 points of held-out accuracy) for most of the time.
-            found, (encoder_outputs, summary) = {}, self.encode(word)
+            found, encoded = {}, self.encode(word)
         else:
-            found, encoder_outputs, summary = self._search(word, k)
+            found, encoded = self._search(word, k)
         if typed:
             extra.append(word)
             distance[word] = 0
             channel[word] = 0.0
         if extra:
-            for w, logp in zip(extra, self._teacher_forced(encoder_outputs, summary, extra)):
+            for w, logp in zip(extra, self._teacher_forced(encoded, extra)):
                 found[w] = float(logp)
         if self.settings.edit_distance:
             far = [w for w in found if w not in distance]
@@ -295,32 +326,23 @@ class SpellingCorrector:
             dict(zip(found, logp[order].tolist())),
         )
 
-    def _teacher_forced(self, encoder_outputs, summary, words):
-        """log P_model(w | typo) of each word, one `decode_step` call per character
-        position; words sharing a prefix share its rows."""
+    def _teacher_forced(self, encoded, words):
+        """log P_model(w | typo) of each word, one `decode_step` row per distinct
+        prefix: words sharing a prefix share its rows."""
         end, char_ids = self.end_id, self.char_ids
         spelt = [[char_ids[ch] for ch in w] + [end] for w in words]  # the targets
         members = [list(range(len(words)))]
         tokens = np.array([self.start_id], np.int32)
         h = np.zeros((1, self.units), np.float32)
         c = np.zeros((1, self.units), np.float32)
-        # Never more rows than words: repeat the encoding once, then take leading rows.
-        encoder_outputs = np.repeat(encoder_outputs, len(words), axis=0)
-        summary = np.repeat(summary, len(words), axis=0)
         # The logits of every step, and which (word, row of them, character) to read:
         # normalised and summed once at the end.
         logits, word_ids, word_rows, word_chars = [], [], [], []
         step = offset = 0
         while members:
             rows = len(members)
-            out = self._decode(
-                token=tokens,
-                decoder_lstm_h=h,
-                decoder_lstm_c=c,
-                encoder_outputs=encoder_outputs[:rows],
-                summary=summary[:rows],
-            )
-            logits.append(out["logits"])
+            step_logits, h, c = self._step(tokens, h, c, encoded)
+            logits.append(step_logits)
             next_members, next_tokens, sources = [], [], []
             for row, ids in enumerate(members):
                 groups = {}
@@ -337,8 +359,7 @@ class SpellingCorrector:
                     sources.append(row)
             members = next_members
             tokens = np.array(next_tokens, np.int32)
-            h = out["decoder_lstm_h"][sources]
-            c = out["decoder_lstm_c"][sources]
+            h, c = h[sources], c[sources]
             step += 1
             offset += rows
         logits = np.concatenate(logits).astype(np.float64)
@@ -348,27 +369,18 @@ class SpellingCorrector:
         return np.bincount(word_ids, weights=picked, minlength=len(words))
 
     def _search(self, word, k):
-        """The beam search: `({word: log P_model}, encoder_outputs, summary)`."""
+        """The beam search: `({word: log P_model}, encoded)`."""
         trie, width = self.trie, self.settings.beam_width
-        encoder_outputs, summary = self.encode(word)
-        single = encoder_outputs, summary
-        encoder_outputs = np.repeat(encoder_outputs, width, axis=0)
-        summary = np.repeat(summary, width, axis=0)
-        h = np.zeros((width, self.units), np.float32)
-        c = np.zeros((width, self.units), np.float32)
-        tokens = np.full((width,), self.start_id, np.int32)
+        encoded = self.encode(word)
+        h = np.zeros((1, self.units), np.float32)
+        c = np.zeros((1, self.units), np.float32)
+        tokens = np.full((1,), self.start_id, np.int32)
         beams = [(0, 0.0)]  # (trie node, log P_model of its characters)
         finished = []  # (score, node)
         max_steps = min(len(word), self._longest) + 6
         for step in range(1, max_steps + 1):
-            out = self._decode(
-                token=tokens,
-                decoder_lstm_h=h,
-                decoder_lstm_c=c,
-                encoder_outputs=encoder_outputs,
-                summary=summary,
-            )
-            logprobs = log_softmax(out["logits"][: len(beams)])
+            step_logits, h, c = self._step(tokens, h, c, encoded)
+            logprobs = log_softmax(step_logits)
             rows, nodes, chars, totals = [], [], [], []
             for row, (node, total) in enumerate(beams):
                 if trie.words[node] is not None:
@@ -402,15 +414,11 @@ class SpellingCorrector:
                 kth = sorted((item[0] for item in finished), reverse=True)[k - 1]
                 if kth >= ranks.max() and self.settings.length_penalty == 0:
                     break  # no live beam can beat the k-th finished word
-            keep = np.argsort(-ranks)[:width] if ranks.size > width else np.argsort(-ranks)
+            keep = np.argsort(-ranks, kind="stable")[:width]  # equal ranks: the earlier child
             beams = [(int(nodes[i]), float(totals[i])) for i in keep]
-            source_rows = np.zeros(width, np.int64)
-            source_rows[: keep.size] = rows[keep]
-            tokens = np.full((width,), self.start_id, np.int32)
-            tokens[: keep.size] = chars[keep]
-            h = out["decoder_lstm_h"][source_rows]
-            c = out["decoder_lstm_c"][source_rows]
-        return {trie.words[node]: logp for _, node, logp in finished}, *single
+            tokens = chars[keep].astype(np.int32)
+            h, c = h[rows[keep]], c[rows[keep]]
+        return {trie.words[node]: logp for _, node, logp in finished}, encoded
 
     def _score(self, model_logp, length, prior_logp, prior_weight):
         if self.settings.length_penalty:

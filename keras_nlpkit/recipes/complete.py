@@ -42,17 +42,23 @@ def corrector_of(model_dir):
     return SpellingCorrector(model_dir, argument="--spelling-model")
 
 
-def run(args):
-    if bool(args.prefix) == args.json:
+def stdin_or_arguments(values, from_stdin, name):
+    """Refuses both or neither of positional `values` and `--json` (stdin)."""
+    if bool(values) == from_stdin:
         raise UserInputError(
-            "prefix: give the typed prefixes as arguments, or --json and them on stdin. "
-            f"Received: {len(args.prefix)} prefixes, --json={args.json}"
+            f"{name}: give them as arguments, or --json and them on stdin, one a line. "
+            f"Received: {len(values)} {name}, --json={from_stdin}"
         )
+
+
+def run(args):
+    stdin_or_arguments(args.prefix, args.json, "prefix")
     completer = QueryCompleter(args.model, corrector=corrector_of(args.spelling_model))
     if args.json:
         for line in sys.stdin:
             typed = line.removesuffix("\n").removesuffix("\r")
-            print(json.dumps(completer.suggest(typed, args.k), ensure_ascii=False), flush=True)
+            suggestions = completer.suggest(typed, args.k)
+            print(json.dumps(suggestions, ensure_ascii=False, separators=(",", ":")), flush=True)
         return
     for prefix in args.prefix:
         print(json.dumps({"typed": prefix, "suggestions": completer.suggest(prefix, args.k)}))

@@ -1,26 +1,44 @@
 """`nlpkit correct`: correct misspelled words on the device (no TensorFlow is imported).
 
     nlpkit correct --model DIR [--k 5] [--variant dynamic_int8] word [word ...]
+    nlpkit correct --model DIR [--k 5] [--variant dynamic_int8] --json < words.txt
 
 Prints one JSON object a word: `{"word": ..., "suggestions": [[word, score], ...]}`.
+With `--json`, the words are read from standard input, one a line, and each gets one
+JSON array of corrections (words, best first) on a line of its own: the contract the
+TypeScript runtime's `node ondevice-js/bin/nlpkit-ondevice.mjs correct` shares.
 """
 
 import json
+import sys
 
 from keras_nlpkit.ondevice.model_folder import VARIANTS
 from keras_nlpkit.ondevice.spelling_corrector import DEFAULT_VARIANT
 from keras_nlpkit.ondevice.spelling_corrector import SpellingCorrector
 from keras_nlpkit.recipes.arguments import positive_integer
+from keras_nlpkit.recipes.complete import stdin_or_arguments
 
 
 def add_arguments(parser):
     parser.add_argument("--model", required=True, help="a `train spelling` folder")
     parser.add_argument("--k", type=positive_integer, default=5)
     parser.add_argument("--variant", default=DEFAULT_VARIANT, choices=VARIANTS)
-    parser.add_argument("words", nargs="+")
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="read the words from stdin, one a line; print one JSON array a line",
+    )
+    parser.add_argument("words", nargs="*")
 
 
 def run(args):
+    stdin_or_arguments(args.words, args.json, "words")
     corrector = SpellingCorrector(args.model, variant=args.variant)
+    if args.json:
+        for line in sys.stdin:
+            word = line.removesuffix("\n").removesuffix("\r")
+            words = [w for w, _ in corrector.correct(word, k=args.k)]
+            print(json.dumps(words, ensure_ascii=False, separators=(",", ":")), flush=True)
+        return
     for word in args.words:
         print(json.dumps({"word": word, "suggestions": corrector.correct(word, k=args.k)}))

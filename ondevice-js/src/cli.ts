@@ -1,51 +1,78 @@
 /**
- * `nlpkit-ondevice complete --model DIR [--k 3] [--variant int8]`: typed prefixes on
- * stdin, one a line (a trailing space asks for the next word); one JSON array of
- * suggestions a line on stdout. The same contract as `nlpkit complete --json`.
+ * `nlpkit-ondevice complete --model DIR [--spelling-model DIR2] [--k 3] [--variant int8]`:
+ * typed prefixes on stdin, one a line (a trailing space asks for the next word); one
+ * JSON array of suggestions a line on stdout. The same contract as `nlpkit complete --json`.
+ *
+ * `nlpkit-ondevice correct --model DIR [--k 5] [--variant dynamic_int8]`: one word a
+ * line on stdin; one JSON array of corrections a line, best first. The same contract
+ * as `nlpkit correct --json`.
+ *
  * A bad folder or file is one `nlpkit-ondevice: error: …` line and exit 2.
  */
 import {createInterface} from 'node:readline';
 import {UserInputError} from './errors.js';
 import {QueryCompleter} from './query_completer.js';
+import {SpellingCorrector} from './spelling_corrector.js';
 
-const USAGE = 'usage: nlpkit-ondevice complete --model DIR [--k N] [--variant VARIANT]';
+const USAGE =
+  'usage: nlpkit-ondevice complete --model DIR [--spelling-model DIR2] [--k N] [--variant VARIANT] | ' +
+  'nlpkit-ondevice correct --model DIR [--k N] [--variant VARIANT]';
+const FLAGS: Record<string, string[]> = {
+  complete: ['--model', '--spelling-model', '--k', '--variant'],
+  correct: ['--model', '--k', '--variant'],
+};
 
 function parse(argv: string[]): {command: string; options: Map<string, string>} {
   const [command, ...rest] = argv;
+  if (!(command in FLAGS)) throw new UserInputError(`command: choose complete or correct. Received: ${command} (${USAGE})`);
   const options = new Map<string, string>();
   for (let i = 0; i < rest.length; i += 2) {
     const flag = rest[i];
-    if (!['--model', '--k', '--variant', '--spelling-model'].includes(flag) || i + 1 >= rest.length) {
+    if (!FLAGS[command].includes(flag) || i + 1 >= rest.length) {
       throw new UserInputError(`${flag}: not an argument of ${command} (${USAGE})`);
     }
     options.set(flag, rest[i + 1]);
   }
+  if (!options.has('--model')) throw new UserInputError(`--model: required (${USAGE})`);
   return {command, options};
 }
 
-async function complete(options: Map<string, string>): Promise<void> {
-  const model = options.get('--model');
-  if (model === undefined) throw new UserInputError(`--model: required (${USAGE})`);
-  if (options.has('--spelling-model')) {
-    throw new UserInputError(
-      `--spelling-model: typo-tolerant completion needs the spelling corrector, which this ` +
-        `runtime does not have yet (use nlpkit complete). Received: ${options.get('--spelling-model')}`,
-    );
+function positive(options: Map<string, string>, flag: string, fallback: number): number {
+  const value = Number(options.get(flag) ?? fallback);
+  if (!Number.isInteger(value) || value < 1) {
+    throw new UserInputError(`${flag}: a positive integer. Received: ${options.get(flag)}`);
   }
-  const k = Number(options.get('--k') ?? '3');
-  if (!Number.isInteger(k) || k < 1) throw new UserInputError(`--k: a positive integer. Received: ${options.get('--k')}`);
-  const completer = await QueryCompleter.load(model, {variant: options.get('--variant') ?? 'int8'});
+  return value;
+}
+
+/** Answers each stdin line with one JSON line, in order. */
+async function answerLines(answer: (line: string) => Promise<unknown>): Promise<void> {
   const lines = createInterface({input: process.stdin, crlfDelay: Infinity});
-  for await (const line of lines) {
-    process.stdout.write(JSON.stringify(await completer.suggest(line, k)) + '\n');
-  }
+  for await (const line of lines) process.stdout.write(JSON.stringify(await answer(line)) + '\n');
+}
+
+async function complete(options: Map<string, string>): Promise<void> {
+  const k = positive(options, '--k', 3);
+  const spelling = options.get('--spelling-model');
+  const corrector =
+    spelling === undefined ? undefined : await SpellingCorrector.load(spelling, {argument: '--spelling-model'});
+  const completer = await QueryCompleter.load(options.get('--model')!, {
+    variant: options.get('--variant') ?? 'int8',
+    corrector,
+  });
+  await answerLines((line) => completer.suggest(line, k));
+}
+
+async function correct(options: Map<string, string>): Promise<void> {
+  const k = positive(options, '--k', 5);
+  const corrector = await SpellingCorrector.load(options.get('--model')!, {variant: options.get('--variant')});
+  await answerLines(async (line) => (await corrector.correct(line, k)).map(([word]) => word));
 }
 
 export async function main(argv: string[]): Promise<number> {
   try {
     const {command, options} = parse(argv);
-    if (command !== 'complete') throw new UserInputError(`command: choose complete. Received: ${command} (${USAGE})`);
-    await complete(options);
+    await (command === 'complete' ? complete(options) : correct(options));
     return 0;
   } catch (error) {
     if (error instanceof UserInputError) {

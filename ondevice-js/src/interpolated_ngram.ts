@@ -3,18 +3,23 @@
  * `keras_nlpkit/ondevice/interpolated_ngram.py`: interpolated absolute discounting
  * (D = 0.75) down to Kneser-Ney's continuation unigram. docs/ONDEVICE.md has the formula.
  */
-import {gunzipSync} from 'node:zlib';
 import {UserInputError} from './errors.js';
 import type {Lexicon} from './lexicon.js';
 
 export const NGRAM_FILE = 'ngrams.tsv.gz';
 const START = '<s>';
 
+/** The bytes of a gzip file, unpacked with the Compression Streams API (browsers, Node 20). */
+async function gunzip(data: Uint8Array): Promise<Uint8Array> {
+  const stream = new Blob([data as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream('gzip'));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
 /** `{"w1 w2[ w3]": count}` from the bytes of an `ngrams.tsv.gz` file. */
-export function parseNgrams(data: Uint8Array, source: string): Map<string, number> {
+export async function parseNgrams(data: Uint8Array, source: string): Promise<Map<string, number>> {
   let text: string;
   try {
-    text = new TextDecoder('utf-8', {fatal: true}).decode(gunzipSync(data));
+    text = new TextDecoder('utf-8', {fatal: true}).decode(await gunzip(data));
   } catch {
     throw new UserInputError(`${source}: not a gzipped UTF-8 n-gram file`);
   }
@@ -89,13 +94,13 @@ export class InterpolatedNgram {
   /** P(· | the last two previous words) over the lexicon's words. */
   probabilities(previousWords: readonly string[]): Float64Array {
     const context = [START, START, ...previousWords];
-    let p = this.unigram;
+    const p = Float64Array.from(this.unigram);
     for (const order of [1, 2]) {
       const key = context.slice(context.length - order).join(' ');
       if (this.followers.has(key)) {
         const {index, shares, backoff} = this.table(key);
-        p = p.map((v) => v * backoff);
-        index.forEach((i, j) => (p[i] += shares[j]));
+        for (let i = 0; i < p.length; i++) p[i] *= backoff;
+        for (let j = 0; j < index.length; j++) p[index[j]] += shares[j];
       }
     }
     return p;

@@ -47,7 +47,11 @@ async function installNodeLoader(): Promise<string> {
 let sink: string[] | null = null;
 
 function routed<T extends (...args: unknown[]) => void>(real: T): T {
-  return ((...args: unknown[]) => (sink ? sink.push(args.map(String).join(' ')) : real(...args))) as T;
+  return ((...args: unknown[]) => {
+    const line = args.map(String).join(' ');
+    if (sink) sink.push(line);
+    else if (!line.startsWith('INFO: ')) real(...args); // e.g. "Created … XNNPACK delegate": noise in a CLI
+  }) as T;
 }
 
 /** Runs `fn` with LiteRT.js's console output collected into `lines`. */

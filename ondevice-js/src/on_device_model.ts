@@ -17,6 +17,7 @@ import {Tensor, type CompiledModel, type SignatureRunner} from '@litertjs/core';
 import {UserInputError} from './errors.js';
 import {compileModel} from './litert.js';
 import {readListedFile, type ExportFolder} from './model_folder.js';
+import {checkDeclaredTensors} from './signature.js';
 
 export type State = Map<string, {data: Float32Array; shape: number[]}>;
 
@@ -70,8 +71,10 @@ export class OnDeviceModel {
           `${Object.keys(folder.manifest.variants ?? {}).sort().join(', ') || 'none'}). Received: ${folder.directory}`,
       );
     }
-    const content = readListedFile(folder, file);
-    return new OnDeviceModel(await compileModel(content, `${folder.argument}: ${file}`), file);
+    const content = await readListedFile(folder, file);
+    const compiled = await compileModel(content, `${folder.argument}: ${file}`);
+    checkDeclaredTensors(compiled, folder.manifest, variant, `${folder.argument}: ${file}`);
+    return new OnDeviceModel(compiled, file);
   }
 
   private zeroState(): State {

@@ -10,14 +10,16 @@
  * 3. the strip is the k best lexicon words starting with the typed characters:
  *    higher score first, equal scores in lexicon (code-point) order.
  *
- * Typo-tolerant completion (`--spelling-model`) needs the spelling corrector, which
- * this package does not have yet: asking for it is an error, not a silent fallback.
+ * With a spelling corrector (typo-tolerant completion), previous words the model
+ * does not know are repaired first, and the typed characters also match lexicon
+ * words whose beginning is one edit away, at a fixed log-probability penalty.
  */
 import {UserInputError} from './errors.js';
 import {InterpolatedNgram, NGRAM_FILE, parseNgrams} from './interpolated_ngram.js';
 import {codePointLength, Lexicon, LEXICON_FILE, parseLexicon} from './lexicon.js';
 import {findExportFolder, readListedFile} from './model_folder.js';
 import {OnDeviceModel, type State} from './on_device_model.js';
+import type {SpellingCorrector} from './spelling_corrector.js';
 import {WordTokenizer} from './word_tokenizer.js';
 
 export const KIND = 'query-completion';
@@ -29,6 +31,28 @@ export function normalizeQuery(text: string): string {
 
 function splitWords(text: string): string[] {
   return text.split(/\s+/).filter((w) => w.length > 0);
+}
+
+const LETTERS = 'abcdefghijklmnopqrstuvwxyz';
+
+/** Strings one edit from `prefix` (deletions, transpositions, substitutions and
+ * insertions of a-z), `prefix` itself left out. */
+export function oneEditVariants(prefix: string): Set<string> {
+  const chars = Array.from(prefix);
+  const variants = new Set<string>();
+  for (let i = 0; i <= chars.length; i++) {
+    const a = chars.slice(0, i).join('');
+    const b = chars.slice(i);
+    const rest = b.slice(1).join('');
+    if (b.length) variants.add(a + rest);
+    if (b.length > 1) variants.add(a + b[1] + b[0] + b.slice(2).join(''));
+    for (const c of LETTERS) {
+      if (b.length) variants.add(a + c + rest);
+      variants.add(a + c + b.join(''));
+    }
+  }
+  variants.delete(prefix);
+  return variants;
 }
 
 /** Indices of the k best scores in [lo, hi), best first; equal scores by index. */
@@ -56,6 +80,12 @@ interface Entry {
 
 export interface QueryCompleterOptions {
   variant?: string;
+  /** For typo-tolerant completion. */
+  corrector?: SpellingCorrector;
+  /** Subtracted from a word matched one edit away (default: the export's setting). */
+  typoPenalty?: number;
+  /** The shortest prefix matched one edit away. */
+  minFuzzyPrefix?: number;
   ngramWeight?: number;
   cacheSize?: number;
   argument?: string;
@@ -66,6 +96,10 @@ export class QueryCompleter {
   private readonly oov: Uint8Array;
   private readonly oovShare: Float64Array;
   private readonly tokenIds: Int32Array;
+  private readonly corrections = new Map<string, string>();
+  corrector: SpellingCorrector | null = null;
+  typoPenalty: number | null = null;
+  minFuzzyPrefix = 2;
 
   private constructor(
     readonly lexicon: Lexicon,
@@ -87,20 +121,26 @@ export class QueryCompleter {
   /** Reads a folder written by `nlpkit train query-completion` (or its `export/`). */
   static async load(modelDir: string, options: QueryCompleterOptions = {}): Promise<QueryCompleter> {
     const argument = options.argument ?? '--model';
-    const folder = findExportFolder(modelDir, KIND, argument);
+    const folder = await findExportFolder(modelDir, KIND, argument);
     const settings = folder.manifest.settings as {ngram_weight: number};
-    const lexicon = new Lexicon(parseLexicon(readListedFile(folder, LEXICON_FILE), `${argument}: ${LEXICON_FILE}`));
+    const lexicon = new Lexicon(parseLexicon(await readListedFile(folder, LEXICON_FILE), `${argument}: ${LEXICON_FILE}`));
     const model = await OnDeviceModel.load(folder, options.variant ?? 'int8');
     const tokenizerFile = folder.manifest.tokenizer;
     if (!tokenizerFile) throw new UserInputError(`${argument}: the model has no tokenizer. Received: ${modelDir}`);
-    const tokenizer = WordTokenizer.parse(readListedFile(folder, tokenizerFile), `${argument}: ${tokenizerFile}`);
+    const tokenizer = WordTokenizer.parse(await readListedFile(folder, tokenizerFile), `${argument}: ${tokenizerFile}`);
     const ngramWeight = Number(options.ngramWeight ?? settings.ngram_weight);
     let ngram: InterpolatedNgram | null = null;
     if (ngramWeight > 0) {
-      const counts = parseNgrams(readListedFile(folder, NGRAM_FILE), `${argument}: ${NGRAM_FILE}`);
+      const counts = await parseNgrams(await readListedFile(folder, NGRAM_FILE), `${argument}: ${NGRAM_FILE}`);
       ngram = new InterpolatedNgram(lexicon, counts);
     }
-    return new QueryCompleter(lexicon, model, tokenizer, ngram, ngramWeight, options.cacheSize ?? 256);
+    const completer = new QueryCompleter(lexicon, model, tokenizer, ngram, ngramWeight, options.cacheSize ?? 256);
+    if (options.corrector) {
+      completer.corrector = options.corrector;
+      completer.typoPenalty = Number(options.typoPenalty ?? (settings as {typo_penalty?: number}).typo_penalty);
+      completer.minFuzzyPrefix = options.minFuzzyPrefix ?? 2;
+    }
+    return completer;
   }
 
   /** The previous words a model with a fixed length (a KV cache) can read: the last ones. */
@@ -129,11 +169,22 @@ export class QueryCompleter {
       entry = this.remember(key(known), this.cache.get(key(known))!);
     }
     for (let length = known + 1; length <= previousWords.length; length++) {
-      const token = this.tokenizer.tokenId(previousWords[length - 1]);
+      const token = await this.contextId(previousWords[length - 1]);
       const {logprobs, state} = await this.model.advance(token, entry.state);
       entry = this.remember(key(length), {state, logprobs, scores: null});
     }
     return entry;
+  }
+
+  /** A previous word's model id; with a corrector, an unknown word is repaired first. */
+  private async contextId(word: string): Promise<number> {
+    const token = this.tokenizer.tokenId(word);
+    if (token !== WordTokenizer.unknownId || this.corrector === null) return token;
+    if (!this.corrections.has(word)) {
+      const best = await this.corrector.correct(word, 1);
+      this.corrections.set(word, best.length ? best[0][0] : word);
+    }
+    return this.tokenizer.tokenId(this.corrections.get(word)!);
   }
 
   /** log P(next word = each lexicon word | previous words), cached per context. */
@@ -141,13 +192,20 @@ export class QueryCompleter {
     const words = this.bounded(previousWords);
     const entry = await this.context(words);
     if (entry.scores === null) {
+      // Plain loops over typed arrays: this runs over the whole lexicon once a context.
       const lp = entry.logprobs;
       const unknown = lp[WordTokenizer.unknownId];
-      let scores = Float64Array.from(this.tokenIds, (id, i) => (this.oov[i] ? unknown + this.oovShare[i] : lp[id]));
+      const {tokenIds, oov, oovShare} = this;
+      const scores = new Float64Array(tokenIds.length);
+      for (let i = 0; i < scores.length; i++) {
+        scores[i] = oov[i] ? unknown + oovShare[i] : lp[tokenIds[i]];
+      }
       if (this.ngram !== null) {
         const counts = this.ngram.probabilities(words);
         const w = this.ngramWeight;
-        scores = scores.map((s, i) => Math.log(Math.max((1.0 - w) * Math.exp(s) + w * counts[i], 1e-30)));
+        for (let i = 0; i < scores.length; i++) {
+          scores[i] = Math.log(Math.max((1.0 - w) * Math.exp(scores[i]) + w * counts[i], 1e-30));
+        }
       }
       entry.scores = scores;
     }
@@ -159,7 +217,20 @@ export class QueryCompleter {
     if (codePointLength(prefix) > this.lexicon.longest + 1) return [];
     const scores = await this.scores(previousWords);
     const [lo, hi] = this.lexicon.range(prefix);
-    return topInRange(scores, lo, hi, k).map((i) => [this.lexicon.words[i], scores[i]]);
+    const best = new Map(topInRange(scores, lo, hi, k).map((i) => [i, scores[i]]));
+    if (this.typoPenalty !== null && codePointLength(prefix) >= this.minFuzzyPrefix) {
+      for (const variant of oneEditVariants(prefix)) {
+        const [from, to] = this.lexicon.range(variant);
+        for (const i of from < to ? topInRange(scores, from, to, k) : []) {
+          const score = scores[i] - this.typoPenalty;
+          if (score > (best.get(i) ?? -Infinity)) best.set(i, score);
+        }
+      }
+    }
+    return [...best]
+      .sort((a, b) => b[1] - a[1] || a[0] - b[0])
+      .slice(0, k)
+      .map(([i, score]) => [this.lexicon.words[i], score]);
   }
 
   /** Suggestions for the text typed so far (a trailing space: the next word). */

@@ -1,8 +1,9 @@
 """The TypeScript runtime (`ondevice-js/`, LiteRT.js) against the Python one.
 
-Both CLIs read the same typed prefixes on stdin and print one JSON array of
-suggestions a line; on a model exported inside this test run, every line must be
-equal: same words, same order, at every keystroke. `python3 dev.py test` builds the
+Both CLIs read the same typed prefixes (or words to correct) on stdin and print one
+JSON array of suggestions (corrections) a line; on models exported inside this test
+run, every line must be equal: same words, same order, at every keystroke, for plain
+and typo-tolerant completion and for spelling correction. `python3 dev.py test` builds the
 package (`npm ci && npm run build` in ondevice-js/) before the tests.
 """
 
@@ -61,6 +62,45 @@ def test_every_keystroke_gets_the_same_strip_in_both_runtimes(node, query_comple
     assert sum(bool(p) for p in python) > len(typed) // 2  # strips, not empty lists
 
 
+def test_typo_tolerant_strips_are_the_same_in_both_runtimes(
+    node, query_completion_run, spelling_run
+):
+    _, out, _ = query_completion_run
+    # Misspelled previous words (repaired by the corrector) and prefixes one edit off.
+    typed = keystrokes(["nwe york citty hall", "flihgts to bostn", "weather in sna francisco"])
+    typed += keystrokes(QUERIES[:40]) + ["qzx ", "zzzzzzzz"]
+    spelling = ["--spelling-model", str(spelling_run)]
+    python = strips(
+        [sys.executable, "-m", "keras_nlpkit.cli", "complete", "--model", out, "--json", *spelling],
+        typed,
+    )
+    typescript = strips([node, CLI, "complete", "--model", out, *spelling], typed)
+    differing = [(t, p, s) for t, p, s in zip(typed, python, typescript) if p != s]
+    assert len(python) == len(typescript) == len(typed)
+    assert not differing, differing[:5]
+
+
+def test_corrections_are_the_same_in_both_runtimes(node, spelling_run):
+    # Real misspellings, words already right, a capitalised and an upper-case one,
+    # words no lexicon word is near (the beam search), nothing the model can spell.
+    words = [
+        "recieve", "definately", "seperate", "acommodate", "beleive", "occured",
+        "untill", "wich", "teh", "becuase", "thier", "goverment", "enviroment",
+        "the", "house", "running", "Recieve", "BELEIVE", "xqzvbnm", "aaaaaaaaaaaaaaaaaaaaaaaaa",
+        "", "1234", "qwertyuiop", "spelingg", "misspeling", "accomodation", "tommorow",
+    ]  # fmt: skip
+    python = strips(
+        [sys.executable, "-m", "keras_nlpkit.cli", "correct", "--model", spelling_run, "--json"],
+        words,
+    )
+    typescript = strips([node, CLI, "correct", "--model", spelling_run], words)
+    assert len(python) == len(typescript) == len(words)
+    differing = [(w, p, s) for w, p, s in zip(words, python, typescript) if p != s]
+    assert not differing, differing[:5]
+    assert sum(len(p) == 5 for p in python) > len(words) // 2  # full lists, not empty ones
+    assert python[words.index("Recieve")][0][:1].isupper()
+
+
 def test_a_damaged_model_file_is_one_line_naming_it(node, query_completion_run, tmp_path):
     _, out, _ = query_completion_run
     copy = tmp_path / "model"
@@ -74,6 +114,30 @@ def test_a_damaged_model_file_is_one_line_naming_it(node, query_completion_run, 
         f"nlpkit-ondevice: error: --model: model_int8.tflite is damaged (its size or checksum "
         f"differs from the manifest's). Received: {copy / 'model_int8.tflite'}"
     ]
+
+
+def test_a_file_unlike_its_manifest_is_refused_by_both_runtimes(
+    node, query_completion_run, tmp_path
+):
+    _, out, _ = query_completion_run
+    copy = tmp_path / "model"
+    shutil.copytree(out / "export", copy)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest["tensors"]["int8"]["step"]["inputs"]["token"]["shape"] = [4]  # another export's
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    expected = (
+        "--model: model_int8.tflite: step's input token is [1], the manifest declares [4]: "
+        "the file and the manifest are of different exports"
+    )
+    for command, program in (
+        ([sys.executable, "-m", "keras_nlpkit.cli", "complete", "--json"], "nlpkit"),
+        ([node, CLI, "complete"], "nlpkit-ondevice"),
+    ):
+        result = subprocess.run(
+            [*command, "--model", copy], input="new\n", capture_output=True, text=True
+        )
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.strip().splitlines()[-1] == f"{program}: error: {expected}"
 
 
 def test_a_file_litert_js_refuses_names_its_reason(node, query_completion_run, tmp_path):

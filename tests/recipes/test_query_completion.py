@@ -51,6 +51,11 @@ def test_train_writes_model_logs_split_and_export(trained):
     assert manifest["kind"] == "query-completion" and manifest["tokenizer"] == "tokenizer.json"
     assert set(manifest["variants"]) == {"float32", "int8"}
     assert {"lexicon.tsv", "ngrams.tsv.gz", "tokenizer.json"} <= set(manifest["files"])
+    step = manifest["tensors"]["int8"]["step"]  # what a runtime checks before running it
+    assert step["inputs"]["token"] == {"shape": [1], "dtype": "int32"}
+    vocabulary = json.loads((out / "export" / "tokenizer.json").read_text())["vocabulary"]
+    assert step["outputs"]["logits"] == {"shape": [1, len(vocabulary)], "dtype": "float32"}
+    assert set(step["inputs"]) == {"token", "lstm_h", "lstm_c"}
     assert any((out / "logs").rglob("*tfevents*"))
     report = json.loads((out / "export" / "report.json").read_text())
     assert report["signatures"] == ["serving_default", "step"]

@@ -126,9 +126,13 @@ class SpellingModel(keras.Model):
         - `encode`: chars (1, max_length), `pad_id`-padded → encoder_outputs
           (1, max_length, 2 units), summary (1, s); the outputs past the word's
           length are padding, which the caller cuts off;
-        - `decode_step`: token (beams,), decoder_lstm_h/_c (beams, units),
-          encoder_outputs (beams, T, 2 units) (T: the word's length),
-          summary (beams, s) → logits (beams, vocab), decoder_lstm_h/_c.
+        - `decode_step`: token (1,), decoder_lstm_h/_c (1, units),
+          encoder_outputs (1, max_length, 2 units) and summary (1, s) as `encode`
+          gave them, chars (1, max_length) as `encode` read them (the padding is
+          masked out of the attention) → logits (1, vocab), decoder_lstm_h/_c.
+          Every shape is static, batch 1: LiteRT.js runs a signature only on
+          tensors of its declared shape, so a host calls it once a row (beams,
+          candidates).
 
         The LSTMs are unrolled over the fixed length with `step` and the mask,
         not run as TFLite's fused LSTM kernel: a masked LSTM would otherwise
@@ -157,10 +161,11 @@ class SpellingModel(keras.Model):
             encoder_outputs, summary, _ = encode_unrolled(chars)
             return {"encoder_outputs": encoder_outputs, "summary": summary}
 
-        def decode_step(token, decoder_lstm_h, decoder_lstm_c, encoder_outputs, summary):
+        def decode_step(token, decoder_lstm_h, decoder_lstm_c, encoder_outputs, summary, chars):
             x = ops.concatenate([self.embedding(token), summary], axis=-1)
             h, (h, c) = self.decoder_lstm.step(x, [decoder_lstm_h, decoder_lstm_c])
-            logits = self.output_logits(ops.expand_dims(h, 1), encoder_outputs)[:, 0]
+            mask = ops.not_equal(chars, self.pad_id)
+            logits = self.output_logits(ops.expand_dims(h, 1), encoder_outputs, mask)[:, 0]
             return {"logits": logits, "decoder_lstm_h": h, "decoder_lstm_c": c}
 
         ids = lambda name, n=None: tf.TensorSpec((1, n), tf.int32, name=name)  # noqa: E731
@@ -176,11 +181,12 @@ class SpellingModel(keras.Model):
                 "decode_step",
                 decode_step,
                 [
-                    tf.TensorSpec((None,), tf.int32, name="token"),
-                    tf.TensorSpec((None, self.decoder_units), tf.float32, name="decoder_lstm_h"),
-                    tf.TensorSpec((None, self.decoder_units), tf.float32, name="decoder_lstm_c"),
-                    tf.TensorSpec((None, None, width), tf.float32, name="encoder_outputs"),
-                    tf.TensorSpec((None, self.summary_dim), tf.float32, name="summary"),
+                    tf.TensorSpec((1,), tf.int32, name="token"),
+                    tf.TensorSpec((1, self.decoder_units), tf.float32, name="decoder_lstm_h"),
+                    tf.TensorSpec((1, self.decoder_units), tf.float32, name="decoder_lstm_c"),
+                    tf.TensorSpec((1, self.max_length, width), tf.float32, name="encoder_outputs"),
+                    tf.TensorSpec((1, self.summary_dim), tf.float32, name="summary"),
+                    ids("chars", self.max_length),
                 ],
             ),
         ]
@@ -198,7 +204,6 @@ class SpellingModel(keras.Model):
                 continue
             records.append(("encode", {"chars": chars}))
             encoded = reference("encode", {"chars": chars})
-            encoded["encoder_outputs"] = encoded["encoder_outputs"][:, :length]
             state = {
                 name: np.zeros((1, self.decoder_units), np.float32)
                 for name in ("decoder_lstm_h", "decoder_lstm_c")
@@ -209,6 +214,7 @@ class SpellingModel(keras.Model):
                     **state,
                     "encoder_outputs": encoded["encoder_outputs"],
                     "summary": encoded["summary"],
+                    "chars": chars,
                 }
                 records.append(("decode_step", inputs))
                 out = reference("decode_step", inputs)
