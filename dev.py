@@ -2,7 +2,7 @@
 """The README's two commands (and the linters), runnable with nothing but Python 3.11+.
 
     python3 dev.py demo [nlpkit demo arguments]  # set up .venv, run the main job
-    python3 dev.py test [pytest arguments]       # .venv with test extras + ondevice-js, fast suite
+    python3 dev.py test [pytest arguments]       # .venv + test extras, ondevice-js, chromium; tests
     python3 dev.py lint                          # ruff (lint + format check), import contracts
 
 Each creates `.venv` beside this file on first use and installs the project into it
@@ -21,6 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 NODE_PACKAGE = ROOT / "ondevice-js"  # the TypeScript on-device runtime
+CHROMIUM = "/usr/bin/chromium"  # Debian's, for the browser demo's test
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 
 
@@ -55,6 +56,21 @@ def ensure_node_package():
     return subprocess.run([npm, "test"], cwd=NODE_PACKAGE).returncode
 
 
+def ensure_chromium():
+    """Debian's Chromium for the browser demo's end-to-end test (playwright-core drives
+    it; npm ci brings no browser): installed with apt-get when this is root, else named."""
+    if Path(CHROMIUM).exists():
+        return
+    if shutil.which("apt-get") and os.geteuid() == 0:
+        print("dev.py: installing chromium (apt-get), for the browser demo's test", flush=True)
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-qq"], check=True, env=env, stdout=subprocess.DEVNULL)
+        install = ["apt-get", "install", "-y", "-qq", "chromium"]
+        subprocess.run(install, check=True, env=env, stdout=subprocess.DEVNULL)
+        return
+    sys.exit(f"dev.py: the tests need Chromium at {CHROMIUM} (apt-get install chromium)")
+
+
 def lint():
     """ruff's lint rules and format check, then the import contracts (pyproject.toml)."""
     for command in (["ruff", "check", "."], ["ruff", "format", "--check", "."], ["lint-imports"]):
@@ -76,6 +92,7 @@ def main(argv):
         return lint()
     if ensure_node_package():
         return 1
+    ensure_chromium()
     if not any(arg == "-n" or arg.startswith(("-n", "--numprocesses")) for arg in rest):
         # pytest-xdist: the tests are mostly single-threaded TensorFlow, so one worker a
         # core (up to 4; each holds its own TensorFlow) nearly halves the wall time on 2.

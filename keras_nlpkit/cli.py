@@ -55,6 +55,10 @@ COMMANDS = {
     ),
     ("complete", None): ("complete", "suggest words for typed query prefixes, on device"),
     ("correct", None): ("correct", "correct misspelled words, on device"),
+    ("serve-demo", None): (
+        "serve_demo",
+        "the browser demo (LiteRT.js) on 127.0.0.1: suggestions per keystroke, corrections",
+    ),
     ("generate", None): ("generate", "continue a prompt with a char LM or a GPT"),
     ("export", None): (
         "export_model",

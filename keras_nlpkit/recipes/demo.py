@@ -10,13 +10,16 @@ correction. About a minute and a half on 2 cores.
 
 import dataclasses
 import json
+import shlex
 import time
 from pathlib import Path
 
+from keras_nlpkit.errors import UserInputError
 from keras_nlpkit.files import atomic_write_text
 from keras_nlpkit.ondevice.query_completer import QueryCompleter
 from keras_nlpkit.ondevice.spelling_corrector import SpellingCorrector
 from keras_nlpkit.recipes import query_completion
+from keras_nlpkit.recipes import serve_demo
 from keras_nlpkit.recipes import spelling
 from keras_nlpkit.recipes.arguments import positive_integer
 from keras_nlpkit.text.corpora import documentation_phrases
@@ -80,3 +83,19 @@ def demo(out_dir="runs/demo", epochs=None, log=print):
         f'try `nlpkit complete --model {completion_dir} "the value "` and '
         f"`nlpkit correct --model {spelling_dir} recieve`."
     )
+    log(browser_demo_command(completion_dir, spelling_dir))
+
+
+def browser_demo_command(completion_dir, spelling_dir):
+    """What to run to try both models in the browser (the page `nlpkit serve-demo` serves)."""
+    lines = ["The same models in the browser, on LiteRT.js (a search box, as you type):"]
+    try:
+        serve_demo.check_package(serve_demo.PACKAGE)
+    except UserInputError:  # a fresh checkout: the TypeScript runtime is not built yet
+        lines.append(f"  (cd {shlex.quote(str(serve_demo.PACKAGE))} && npm ci && npm run build)")
+    lines += [
+        f"  nlpkit serve-demo --model {shlex.quote(str(completion_dir))} "
+        f"--spelling-model {shlex.quote(str(spelling_dir))}",
+        "  then open http://127.0.0.1:8765/",
+    ]
+    return "\n".join(lines)

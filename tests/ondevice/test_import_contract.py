@@ -35,7 +35,11 @@ import pkgutil, importlib, keras_nlpkit.ondevice as package
 for module in pkgutil.iter_modules(package.__path__):
     importlib.import_module(f"keras_nlpkit.ondevice.{module.name}")
 from keras_nlpkit import cli
-for argv in (["complete", "--model", "m", "x"], ["correct", "--model", "m", "x"]):
+for argv in (
+    ["complete", "--model", "m", "x"],
+    ["correct", "--model", "m", "x"],
+    ["serve-demo", "--model", "m"],
+):
     cli._parser(argv)
 print("ok")
 """

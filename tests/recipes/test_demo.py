@@ -35,5 +35,11 @@ def test_the_main_job_trains_exports_and_runs_on_the_device(tmp_path):
     for recipe in ("spelling", "queries"):
         manifest = json.loads((tmp_path / "demo" / recipe / "export" / "manifest.json").read_text())
         assert manifest["kind"] in ("spelling", "query-completion")
+    serve = [line.strip() for line in lines if "nlpkit serve-demo" in line]
+    assert serve == [
+        f"nlpkit serve-demo --model {tmp_path / 'demo' / 'queries'} "
+        f"--spelling-model {tmp_path / 'demo' / 'spelling'}"
+    ]
+    assert lines[-1] == "  then open http://127.0.0.1:8765/"
     assert "nlpkit: warning: no --exclude-pairs" in result.stderr  # said, not hidden
     assert "oneDNN" not in result.stderr and "cuda" not in result.stderr.lower()
