@@ -16,6 +16,7 @@ LAYERS = [
     "LSTM",
     "MultiHeadAttention",
     "PositionEmbedding",
+    "SimpleRNN",
     "SinusoidalPositionEncoding",
     "TokenAndPositionEmbedding",
     "TransformerDecoderBlock",
@@ -46,6 +47,8 @@ for t in range(5):
     y, states = lstm.step(x[:, t], states)
 out["lstm_step_vs_call"] = float(np.abs(np.asarray(y) - np.asarray(lstm(x)[0][:, -1])).max())
 out["gru"] = list(L.GRU(3)(x).shape)
+rnn = L.SimpleRNN(3, return_sequences=True)
+out["simple_rnn"] = list(rnn(x, mask=ids != 0).shape)
 out["additive"] = list(L.AdditiveAttention()([x, x]).shape)
 out["dot"] = list(L.DotProductAttention(score_mode="general")([x, x]).shape)
 mha = L.MultiHeadAttention(num_heads=2)
@@ -86,6 +89,7 @@ def test_layers_run_on_jax():
     out = json.loads(result.stdout.strip().splitlines()[-1])
     assert out["lstm_step_vs_call"] < 1e-5
     assert out["mha_cache_vs_full"] < 1e-5
+    assert out["simple_rnn"] == [2, 5, 3]
     assert out["gru"] == [2, 3] and out["additive"] == [2, 5, 8] and out["dot"] == [2, 5, 8]
     assert out["encoder"] == [2, 5, 8] and out["decoder"] == [2, 5, 8]
     assert out["embedding"] == [2, 5, 4] and out["sinusoidal"] == [2, 5, 8]

@@ -5,8 +5,8 @@ what a phone runs and what TFLite's fused LSTM kernel needs). Models that can be
 run incrementally also get streaming signatures, which the on-device runtime
 drives from a host loop, so no WHILE loop is ever in a generation path:
 
-- a chain of per-timestep layers around our `LSTM`/`GRU` (e.g. Embedding → LSTM →
-  Dense) gets `step`: `token (1,)` and one input per state, named
+- a chain of per-timestep layers around our `LSTM`/`GRU`/`SimpleRNN` (e.g.
+  Embedding → LSTM → Dense) gets `step`: `token (1,)` and one input per state, named
   `<layer>_<state>` → `logits (1, vocab)` and the new states under the same
   names;
 - a model with keras-hub's `call_with_cache` / `build_cache` interface (our
@@ -124,7 +124,7 @@ def step_signature(model):
                 f"Layer {layer.name!r} ({type(layer).__name__}) has no one-timestep form, "
                 "so the streaming `step` signature cannot be built. It supports "
                 f"{', '.join(cls.__name__ for cls in PER_TIMESTEP_LAYERS)} and "
-                "keras_nlpkit.layers.LSTM/GRU."
+                "keras_nlpkit.layers.LSTM/GRU/SimpleRNN."
             )
     recurrent = [layer for layer in layers if isinstance(layer, RecurrentLayer)]
     state_names = [f"{layer.name}_{state}" for layer in recurrent for state in layer.state_names]

@@ -1,4 +1,4 @@
-"""The machinery `LSTM` and `GRU` share: time loop, masks, state, dropout, config."""
+"""The machinery `LSTM`, `GRU` and `SimpleRNN` share: time loop, masks, state, dropout, config."""
 
 import keras
 from keras import ops
@@ -13,7 +13,7 @@ from keras_nlpkit.checks import check_rate
 
 
 class RecurrentLayer(keras.layers.Layer):
-    """Base of our recurrent layers (not public: use `LSTM` or `GRU`).
+    """Base of our recurrent layers (not public: use `LSTM`, `GRU` or `SimpleRNN`).
 
     A subclass defines the gate count (`gates`), the state names (`state_names`,
     the output state first), its `bias` (`build_bias`, and `input_bias()`, the part

@@ -3,8 +3,14 @@ import numpy as np
 import pytest
 import tf_keras
 
+from keras_nlpkit.export import export
 from keras_nlpkit.layers import GRU
 from keras_nlpkit.layers import LSTM
+from keras_nlpkit.layers import SimpleRNN
+from keras_nlpkit.ondevice import OnDeviceModel
+from tests.export.conftest import TOKENIZER
+from tests.export.conftest import recurrent_lm
+from tests.export.conftest import train
 from tests.layer_test_case import run_layer_test
 
 BATCH, STEPS, FEATURES, UNITS = 3, 6, 5, 4
@@ -13,6 +19,7 @@ X = RNG.standard_normal((BATCH, STEPS, FEATURES)).astype("float32")
 MASK = np.ones((BATCH, STEPS), bool)
 MASK[1, 4:] = False  # right padding
 MASK[2, :2] = False  # left padding
+LAYERS = [LSTM, GRU, SimpleRNN]
 
 # (our class, Keras 3 class, tf-keras class, constructor arguments)
 VARIANTS = [
@@ -24,6 +31,14 @@ VARIANTS = [
         tf_keras.layers.GRU,
         {"reset_after": False},
         id="gru-reset-before",
+    ),
+    pytest.param(SimpleRNN, keras.layers.SimpleRNN, tf_keras.layers.SimpleRNN, {}, id="rnn"),
+    pytest.param(
+        SimpleRNN,
+        keras.layers.SimpleRNN,
+        tf_keras.layers.SimpleRNN,
+        {"activation": "relu", "use_bias": False},
+        id="rnn-relu-no-bias",
     ),
 ]
 
@@ -38,7 +53,7 @@ def _max_diff(a, b):
     return max(float(np.max(np.abs(np.asarray(x) - np.asarray(y)))) for x, y in zip(a, b))
 
 
-@pytest.mark.parametrize("layer_cls", [LSTM, GRU])
+@pytest.mark.parametrize("layer_cls", LAYERS)
 @pytest.mark.parametrize(
     "kwargs, expected_shape",
     [
@@ -61,7 +76,7 @@ def test_layer_basics(layer_cls, kwargs, expected_shape, tmp_path):
     )
 
 
-@pytest.mark.parametrize("layer_cls", [LSTM, GRU])
+@pytest.mark.parametrize("layer_cls", LAYERS)
 def test_layer_basics_return_state(layer_cls, tmp_path):
     num_states = len(layer_cls.state_names)
     run_layer_test(
@@ -74,7 +89,7 @@ def test_layer_basics_return_state(layer_cls, tmp_path):
     )
 
 
-@pytest.mark.parametrize("layer_cls", [LSTM, GRU])
+@pytest.mark.parametrize("layer_cls", LAYERS)
 def test_layer_basics_stateful(layer_cls, tmp_path):
     run_layer_test(
         layer_cls,
@@ -89,10 +104,17 @@ def test_layer_basics_stateful(layer_cls, tmp_path):
 @pytest.mark.parametrize("ours_cls, keras_cls, tf_keras_cls, kwargs", VARIANTS)
 @pytest.mark.parametrize("return_sequences", [False, True])
 @pytest.mark.parametrize("zero_output_for_mask", [False, True])
+@pytest.mark.parametrize("go_backwards", [False, True])
 def test_parity_with_keras_and_tf_keras(
-    ours_cls, keras_cls, tf_keras_cls, kwargs, return_sequences, zero_output_for_mask
+    ours_cls, keras_cls, tf_keras_cls, kwargs, return_sequences, zero_output_for_mask, go_backwards
 ):
-    common = dict(units=UNITS, return_sequences=return_sequences, return_state=True, **kwargs)
+    common = dict(
+        units=UNITS,
+        return_sequences=return_sequences,
+        return_state=True,
+        go_backwards=go_backwards,
+        **kwargs,
+    )
     ours = ours_cls(zero_output_for_mask=zero_output_for_mask, **common)
     reference = keras_cls(zero_output_for_mask=zero_output_for_mask, **common)
     ours(X), reference(X)
@@ -127,7 +149,23 @@ def test_stateful_parity_with_keras(ours_cls, keras_cls, tf_keras_cls, kwargs):
     assert _max_diff(ours(X), reference(X)) <= 1e-5
 
 
-@pytest.mark.parametrize("layer_cls", [LSTM, GRU])
+@pytest.mark.parametrize("ours_cls, keras_cls, tf_keras_cls, kwargs", VARIANTS)
+def test_unrolled_equals_the_loop(ours_cls, keras_cls, tf_keras_cls, kwargs):
+    """`unroll=True` gives the numbers of Keras' loop. (Keras' own unrolled path does not
+    with go_backwards, a mask and zero_output_for_mask: it zeroes the unflipped steps.)"""
+    common = dict(
+        units=UNITS, return_sequences=True, go_backwards=True, zero_output_for_mask=True, **kwargs
+    )
+    unrolled = ours_cls(unroll=True, **common)
+    reference = keras_cls(**common)
+    unrolled(X), reference(X)
+    reference.set_weights(_perturbed(reference.get_weights()))
+    unrolled.set_weights(reference.get_weights())
+    for mask in (None, MASK):
+        assert _max_diff(unrolled(X, mask=mask), reference(X, mask=mask)) <= 1e-5
+
+
+@pytest.mark.parametrize("layer_cls", LAYERS)
 def test_stateful_equals_one_long_sequence(layer_cls):
     stateless = layer_cls(UNITS, return_sequences=True)
     whole = np.asarray(stateless(np.concatenate([X, X[:, ::-1]], axis=1)))
@@ -141,7 +179,7 @@ def test_stateful_equals_one_long_sequence(layer_cls):
     assert all(np.any(s.numpy() != 0) for s in stateful.state_variables)
 
 
-@pytest.mark.parametrize("layer_cls", [LSTM, GRU])
+@pytest.mark.parametrize("layer_cls", LAYERS)
 def test_step_reproduces_the_sequence(layer_cls):
     layer = layer_cls(UNITS, return_sequences=True, return_state=True)
     outputs, *final_states = layer(X)
@@ -152,7 +190,7 @@ def test_step_reproduces_the_sequence(layer_cls):
     assert _max_diff(states, final_states) <= 1e-6
 
 
-@pytest.mark.parametrize("layer_cls", [LSTM, GRU])
+@pytest.mark.parametrize("layer_cls", LAYERS)
 def test_explicit_initial_state(layer_cls):
     layer = layer_cls(UNITS, return_state=True)
     initial = [RNG.standard_normal((BATCH, UNITS)).astype("float32") for _ in layer_cls.state_names]
@@ -195,6 +233,76 @@ def test_lstm_forget_gate_worked_example():
     np.testing.assert_allclose(np.asarray(c_seq), np.asarray(c1), atol=1e-7)
 
 
+def test_simple_rnn_worked_example():
+    """h_t = tanh(x_t w + h_{t-1} u + b) with w = 0.5, u = -1, b = 0.1, x = [1, 2]:
+    h_1 = tanh(0.6) = 0.537, h_2 = tanh(1.0 - 0.537 + 0.1) = tanh(0.563) = 0.510."""
+    layer = SimpleRNN(1, return_sequences=True, return_state=True)
+    layer.build((1, 2, 1))
+    layer.kernel.assign([[0.5]])
+    layer.recurrent_kernel.assign([[-1.0]])
+    layer.bias.assign([0.1])
+    outputs, h = layer(np.array([[[1.0], [2.0]]], "float32"))
+    h1 = np.tanh(0.6)
+    expected = [h1, np.tanh(1.0 - h1 + 0.1)]
+    np.testing.assert_allclose(np.asarray(outputs)[0, :, 0], expected, atol=1e-6)
+    assert [round(float(v), 3) for v in np.asarray(outputs)[0, :, 0]] == [0.537, 0.510]
+    np.testing.assert_allclose(np.asarray(h), np.asarray(outputs)[:, -1], atol=0)
+
+
+def test_simple_rnn_takes_a_keras_config():
+    reference = keras.layers.SimpleRNN(
+        UNITS,
+        activation="relu",
+        use_bias=False,
+        kernel_initializer="he_normal",
+        recurrent_regularizer="l2",
+        bias_constraint="non_neg",
+        dropout=0.1,
+        recurrent_dropout=0.2,
+        return_sequences=True,
+        return_state=True,
+        go_backwards=True,
+        stateful=True,
+        unroll=True,
+        name="rnn",
+    )
+    config = reference.get_config()
+    ours = SimpleRNN.from_config(config)
+    assert {k: v for k, v in ours.get_config().items() if k in config} == config
+    assert set(ours.get_config()) - set(config) == {"seed"}  # Keras keeps it in its cell
+    reference.build((BATCH, STEPS, FEATURES))
+    ours.build((BATCH, STEPS, FEATURES))
+    assert [(w.name, w.shape) for w in ours.weights] == [
+        (w.name, w.shape) for w in reference.weights
+    ]
+    with pytest.raises(ValueError, match="Received: recurrent_activation='sigmoid'"):
+        SimpleRNN(UNITS, recurrent_activation="sigmoid")
+
+
+def test_simple_rnn_exports_builtins_only_with_a_step_signature(tmp_path):
+    keras.utils.set_random_seed(4)
+    model = train(recurrent_lm(SimpleRNN(16, return_sequences=True, name="rnn")), epochs=1)
+    report = export(model, tmp_path / "rnn", quantize=["float32"], log=lambda *_: None)
+    variant = report["variants"]["float32"]
+    assert variant["flex_ops"] == [] and variant["custom_ops"] == []
+    assert variant["signatures"] == ["serving_default", "step"]
+    compiled = variant["clients"]["compiled_model"]
+    assert compiled["loaded"] and compiled["ran"] == ["serving_default", "step"], compiled
+    assert variant["max_abs_diff"] <= 1e-4
+    assert variant["streaming"]["max_abs_diff"] <= 1e-4  # step ≡ the full sequence
+
+    on_device = OnDeviceModel(tmp_path / "rnn")
+    assert on_device.streaming == "step" and on_device.state_shapes == {"rnn_h": (16,)}
+    ids = TOKENIZER.encode("the cat sees the tree")
+    # The same model with Keras' SimpleRNN and the weights copied gives the same logits.
+    theirs = recurrent_lm(keras.layers.SimpleRNN(16, return_sequences=True, name="rnn"))
+    theirs.set_weights(model.get_weights())
+    keras_logits = np.asarray(theirs(np.asarray([ids])))[0]
+    assert _max_diff(model(np.asarray([ids]))[0], keras_logits) <= 1e-5
+    assert _max_diff(on_device.stream_logits(ids), keras_logits) <= 1e-4
+    assert _max_diff(on_device.logits(ids), keras_logits) <= 1e-4
+
+
 def test_bidirectional_wrapper():
     forward = keras.layers.Bidirectional(LSTM(UNITS, return_sequences=True))
     y = forward(X, mask=MASK)
@@ -205,7 +313,7 @@ def test_bidirectional_wrapper():
     assert _max_diff(y, reference(X, mask=MASK)) <= 1e-5
 
 
-@pytest.mark.parametrize("layer_cls", [LSTM, GRU])
+@pytest.mark.parametrize("layer_cls", LAYERS)
 def test_xla_training_step(layer_cls):
     inputs = keras.Input((STEPS, FEATURES))
     outputs = keras.layers.Dense(1)(layer_cls(UNITS)(inputs))
@@ -233,7 +341,7 @@ def test_stateful_without_fixed_batch():
         LSTM(4, stateful=True)(keras.Input((STEPS, FEATURES)))
 
 
-@pytest.mark.parametrize("layer_cls", [LSTM, GRU])
+@pytest.mark.parametrize("layer_cls", LAYERS)
 def test_mismatched_state_shapes(layer_cls):
     layer = layer_cls(UNITS)
     wrong_units = [np.zeros((BATCH, UNITS + 1), "float32") for _ in layer_cls.state_names]

@@ -25,6 +25,7 @@ KERAS_LAYERS = Path(keras.__file__).parent / "src" / "layers"
 PEER_FILES = {
     "rnn/lstm_test.py": "LSTM=LSTM",
     "rnn/gru_test.py": "GRU=GRU",
+    "rnn/simple_rnn_test.py": "SimpleRNN=SimpleRNN",
     "attention/attention_test.py": "Attention=DotProductAttention",
     "attention/additive_attention_test.py": "AdditiveAttention=AdditiveAttention",
     "attention/multi_head_attention_test.py": "MultiHeadAttention=MultiHeadAttention",
