@@ -108,11 +108,13 @@ def _parser(argv):
 def _import_quietly(name):
     """Imports a command's module; TensorFlow's start-up lines are dropped, others kept.
 
-    Left alone when the user set `TF_CPP_MIN_LOG_LEVEL` (they asked for its logs).
+    Left alone when the user asked for TensorFlow's info logs (`TF_CPP_MIN_LOG_LEVEL`
+    0 or 1); a higher level does not silence the start-up lines in TF 2.21, so they
+    are dropped then too.
     """
-    if "TF_CPP_MIN_LOG_LEVEL" in os.environ or "tensorflow" in sys.modules:
+    if os.environ.get("TF_CPP_MIN_LOG_LEVEL") in ("0", "1") or "tensorflow" in sys.modules:
         return importlib.import_module(name)
-    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     with filtered_stderr():
         module = importlib.import_module(name)
         if "tensorflow" in sys.modules:  # the first device query logs CUDA's absence

@@ -18,7 +18,8 @@ NOISE = re.compile(
     r"To enable the following instructions|absl::InitializeLog|failed call to cuInit|"
     r"Unable to register cu(DNN|FFT|BLAS) factory|computation placer already registered|"
     r"^fully_quantize: |tf\.lite\.Interpreter is deprecated|_INTERPRETER_DELETION_WARNING|"
-    r"TF 2\.20\. Please use the LiteRT|migration guide|^\s*for details\.\s*$"
+    r"TF 2\.20\. Please use the LiteRT|migration guide|^\s*for details\.\s*$|"
+    r"^INFO: Created TensorFlow Lite XNNPACK delegate"
 )
 
 

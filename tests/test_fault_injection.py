@@ -24,6 +24,7 @@ from keras_nlpkit import cli
 from keras_nlpkit import files
 from keras_nlpkit.ondevice import QueryCompleter
 from keras_nlpkit.ondevice import SpellingCorrector
+from keras_nlpkit.ondevice.query_completer import MAX_PREVIOUS_WORDS
 from keras_nlpkit.recipes import char_lm
 from tests.corpora import QUERIES
 
@@ -661,13 +662,22 @@ def test_an_h5_lambda_is_refused_and_never_runs(tmp_path, capsys):
     import tf_keras
 
     marker = tmp_path / "pwned"
+
+    def payload(x, path=str(marker)):  # runs whenever the model is rebuilt from the file
+        __import__("pathlib").Path(path).write_text("ran")
+        return x
+
     inputs = tf_keras.Input((3,))
-    evil = tf_keras.layers.Lambda(lambda x: x)  # the bytecode saved could be anything
-    model = tf_keras.Model(inputs, tf_keras.layers.Dense(2)(evil(inputs)))
+    model = tf_keras.Model(
+        inputs, tf_keras.layers.Dense(2)(tf_keras.layers.Lambda(payload)(inputs))
+    )
     model.save(tmp_path / "evil.h5")
+    marker.unlink()  # building the model ran it once
     code, err = run_cli(["export", tmp_path / "evil.h5", "--out", tmp_path / "out"], capsys)
     assert_one_clear_line(code, err, "Lambda", "--unsafe-load", "evil.h5")
     assert not marker.exists() and not (tmp_path / "out").exists()
+    tf_keras.models.load_model(tmp_path / "evil.h5")  # what export refused to do:
+    assert marker.read_text() == "ran"  # the legacy loader runs the payload
 
 
 def test_a_tf_op_lambda_that_writes_files_is_refused(tmp_path, capsys):
@@ -727,9 +737,14 @@ def test_long_input_is_bounded_work(query_completion_run, spelling_run):
     completer = QueryCompleter(
         query_completion_run[1], variant="float32", corrector=SpellingCorrector(spelling_run)
     )
-    assert completer.suggest("weather " * 1500 + "bo") == completer.suggest(
-        "weather " * 1500 + "bo"
-    )
+    calls = []
+    advance = completer.model.advance
+    completer.model.advance = lambda *a: calls.append(1) or advance(*a)
+    long = "weather " * 20_000 + "bo"
+    assert completer.suggest(long) == completer.suggest(long)
+    # Only the last MAX_PREVIOUS_WORDS words are read: one model call each, then cached.
+    assert len(calls) == MAX_PREVIOUS_WORDS
+    assert completer.suggest(long) == completer.suggest("weather " * MAX_PREVIOUS_WORDS + "bo")
     assert completer.suggest("x" * 10_000) == []
     assert SpellingCorrector(spelling_run).correct("e" * 10_000, k=3) is not None
 

@@ -43,6 +43,9 @@ from keras_nlpkit.ondevice.prefix_completer import PrefixCompleter
 from keras_nlpkit.ondevice.word_tokenizer import WordTokenizer
 
 KIND = "query-completion"
+# Queries average under 3 words; past this many, earlier words are not read (a
+# keystroke after 20,000 words took seconds when every word was).
+MAX_PREVIOUS_WORDS = 64
 
 
 class QueryCompleter(PrefixCompleter):
@@ -147,14 +150,12 @@ class QueryCompleter(PrefixCompleter):
         return self._corrections[word]
 
     def _bounded(self, previous_words):
-        """The previous words a model with a fixed length (a KV cache) can read: the last ones."""
-        limit = self.model.max_length
-        previous_words = tuple(previous_words)
-        return (
-            previous_words[-(limit - 2) :]
-            if limit and len(previous_words) > limit - 2
-            else (previous_words)
-        )
+        """The previous words the model reads: the last `MAX_PREVIOUS_WORDS` (fewer for
+        a model of a fixed length, a KV cache), so a keystroke's work is bounded."""
+        limit = MAX_PREVIOUS_WORDS
+        if self.model.max_length:
+            limit = min(limit, self.model.max_length - 2)
+        return tuple(previous_words)[-limit:]
 
     def next_word_logprobs(self, previous_words):
         """log P(next word | `<s>` previous words) over the model's vocabulary."""

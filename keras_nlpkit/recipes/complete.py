@@ -14,6 +14,7 @@ import json
 import sys
 
 from keras_nlpkit.errors import UserInputError
+from keras_nlpkit.native_logs import filtered_stderr
 from keras_nlpkit.ondevice.query_completer import QueryCompleter
 from keras_nlpkit.ondevice.spelling_corrector import SpellingCorrector
 from keras_nlpkit.recipes.arguments import positive_integer
@@ -53,7 +54,9 @@ def stdin_or_arguments(values, from_stdin, name):
 
 def run(args):
     stdin_or_arguments(args.prefix, args.json, "prefix")
-    completer = QueryCompleter(args.model, corrector=corrector_of(args.spelling_model))
+    with filtered_stderr():  # LiteRT logs its CPU delegate at the first call: made here
+        completer = QueryCompleter(args.model, corrector=corrector_of(args.spelling_model))
+        completer.suggest("", args.k)
     if args.json:
         for line in sys.stdin:
             typed = line.removesuffix("\n").removesuffix("\r")

@@ -12,6 +12,7 @@ TypeScript runtime's `node ondevice-js/bin/nlpkit-ondevice.mjs correct` shares.
 import json
 import sys
 
+from keras_nlpkit.native_logs import filtered_stderr
 from keras_nlpkit.ondevice.model_folder import VARIANTS
 from keras_nlpkit.ondevice.spelling_corrector import DEFAULT_VARIANT
 from keras_nlpkit.ondevice.spelling_corrector import SpellingCorrector
@@ -33,7 +34,9 @@ def add_arguments(parser):
 
 def run(args):
     stdin_or_arguments(args.words, args.json, "words")
-    corrector = SpellingCorrector(args.model, variant=args.variant)
+    with filtered_stderr():  # LiteRT logs its CPU delegate at the first call: made here
+        corrector = SpellingCorrector(args.model, variant=args.variant)
+        corrector.correct("a", k=1)
     if args.json:
         for line in sys.stdin:
             word = line.removesuffix("\n").removesuffix("\r")

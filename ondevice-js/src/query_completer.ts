@@ -23,6 +23,8 @@ import type {SpellingCorrector} from './spelling_corrector.js';
 import {WordTokenizer} from './word_tokenizer.js';
 
 export const KIND = 'query-completion';
+/** Past this many previous words, earlier ones are not read (docs/ONDEVICE.md). */
+export const MAX_PREVIOUS_WORDS = 64;
 
 /** Lower-case words separated by single spaces (METRICS.md's query form). */
 export function normalizeQuery(text: string): string {
@@ -143,10 +145,11 @@ export class QueryCompleter {
     return completer;
   }
 
-  /** The previous words a model with a fixed length (a KV cache) can read: the last ones. */
+  /** The previous words the model reads: the last `MAX_PREVIOUS_WORDS` (fewer for a
+   * model of a fixed length, a KV cache), so a keystroke's work is bounded. */
   private bounded(previousWords: string[]): string[] {
-    const limit = this.model.maxLength;
-    return limit && previousWords.length > limit - 2 ? previousWords.slice(-(limit - 2)) : previousWords;
+    const limit = Math.min(MAX_PREVIOUS_WORDS, this.model.maxLength ? this.model.maxLength - 2 : Infinity);
+    return previousWords.length > limit ? previousWords.slice(-limit) : previousWords;
   }
 
   private remember(key: string, entry: Entry): Entry {

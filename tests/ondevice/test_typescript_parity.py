@@ -51,7 +51,8 @@ def strips(command, typed):
 
 def test_every_keystroke_gets_the_same_strip_in_both_runtimes(node, query_completion_run):
     _, out, _ = query_completion_run
-    typed = keystrokes(QUERIES) + ["", " ", "zzzz", "new  york ", "NEW YORK c"]
+    long = " ".join(QUERIES[:40]) + " "  # past MAX_PREVIOUS_WORDS: both read the last 64
+    typed = keystrokes(QUERIES) + ["", " ", "zzzz", "new  york ", "NEW YORK c", long, long + "c"]
     python = strips(
         [sys.executable, "-m", "keras_nlpkit.cli", "complete", "--model", out, "--json"], typed
     )

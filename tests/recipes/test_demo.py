@@ -42,4 +42,6 @@ def test_the_main_job_trains_exports_and_runs_on_the_device(tmp_path):
     ]
     assert lines[-1] == "  then open http://127.0.0.1:8765/"
     assert "nlpkit: warning: no --exclude-pairs" in result.stderr  # said, not hidden
-    assert "oneDNN" not in result.stderr and "cuda" not in result.stderr.lower()
+    # TensorFlow's start-up lines are dropped (a run-time oneDNN line may remain).
+    assert "oneDNN custom operations" not in result.stderr
+    assert "cuda" not in result.stderr.lower()
