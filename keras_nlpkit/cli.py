@@ -41,6 +41,8 @@ COMMANDS = {
         "gpt_pretrain",
         "GPT on WordPiece text; word perplexity on --eval-text",
     ),
+    ("train", "lm"): ("lm", "one LM family, one text: Kneser-Ney, FFNN, simple RNN, LSTM"),
+    ("evaluate", "lm"): ("evaluate_lm", "word perplexity, with Keras and on the device (int8)"),
     ("evaluate", "query-completion"): (
         "evaluate_query_completion",
         "KSR, next-word accuracy, perplexity, latency",
@@ -137,6 +139,11 @@ def main(argv=None):
         parser.exit(2, f"nlpkit: error: {error.strerror or error}{where}\n")
     except KeyboardInterrupt:
         parser.exit(130, "nlpkit: interrupted (rerun the same command to resume a training)\n")
+    if "ai_edge_litert.compiled_model" in sys.modules:
+        # LiteRT's CompiledModel (export's client check) logs its accelerators' teardown
+        # at exit, INFO lines after the command's output: the command is done, drop them.
+        sys.stderr.flush()
+        os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
     return 0
 
 

@@ -287,7 +287,8 @@ def streaming_records(source, sequences, limit=MAX_STREAMING_CALIBRATION):
         ids = ids[:TOKENS_PER_SEQUENCE]
         if "step" in names:
             specs = source.input_specs("step")
-            state = {s.name: np.zeros((1, s.shape[1]), np.float32) for s in specs[1:]}
+            # Zeros of each state's own dtype (a feed-forward LM's state is an int32 window).
+            state = {s.name: np.zeros((1, *s.shape[1:]), s.dtype.as_numpy_dtype) for s in specs[1:]}
             for token in ids:
                 inputs = {"token": np.asarray([token], np.int32), **state}
                 records.append(("step", inputs))

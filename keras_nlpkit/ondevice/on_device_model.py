@@ -8,7 +8,9 @@ call for call:
 - `OnDeviceModel(folder)` loads one variant into an interpreter (one thread by
   default, the default XNNPACK delegate for float kernels);
 - `start(prompt_ids)` reads a prompt, through the streaming `step` signature
-  (recurrent models: one token per call, the state carried by the host) or
+  (recurrent and feed-forward models: one token per call, the state carried by
+  the host from zeros of each state input's declared dtype — float32 recurrent
+  states, a feed-forward LM's int32 window of ids) or
   through `prefill` (Transformer models: the whole prompt, a KV cache out);
 - `advance(tokens, state)` runs one more token for each row of a batch (`step`
   or `decode`); `select(state, rows)` reorders the rows (beam search);
@@ -111,6 +113,10 @@ class OnDeviceModel:
                 for name, detail in details.items()
                 if name != "token"
             }
+            # Recurrent states are float32; a feed-forward LM's state is its int32 window.
+            self.state_dtypes = {
+                name: np.dtype(details[name]["dtype"]) for name in self.state_shapes
+            }
         elif "decode" in self.runners:
             self.streaming = "decode"
         else:
@@ -186,7 +192,8 @@ class OnDeviceModel:
             raise ValueError("`prompt_ids` must hold at least one token. Received: []")
         if self.streaming == "step":
             state = {
-                name: np.zeros((1, *shape), np.float32) for name, shape in self.state_shapes.items()
+                name: np.zeros((1, *shape), self.state_dtypes[name])
+                for name, shape in self.state_shapes.items()
             }
             for token in prompt_ids:
                 logits, state = self._advance([token], state)

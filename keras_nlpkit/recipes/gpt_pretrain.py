@@ -161,23 +161,6 @@ def training_data(ids, config):
     return data.batch(config.batch_size, drop_remainder=True).prefetch(2), count
 
 
-def stop_after(seconds):
-    """A callback that stops training `seconds` of wall time after the first step."""
-
-    class StopAfter(keras.callbacks.Callback):
-        def __init__(self):
-            super().__init__()
-            self.start = None
-
-        def on_train_batch_end(self, batch, logs=None):
-            if self.start is None:  # the first step traces; time from its end
-                self.start = time.perf_counter()
-            elif time.perf_counter() - self.start > seconds:
-                self.model.stop_training = True
-
-    return StopAfter()
-
-
 # === Evaluation ===
 def sequence_nll(model, ids, length, batch_size=32):
     """Total NLL (nats) of `ids[1:]` given the preceding ids, in half-overlapping windows.
@@ -285,7 +268,7 @@ def train(corpus_files, out_dir, config, verbose=1, log=print):
         out_dir,
         epochs=1,
         save_freq=200,
-        callbacks=[stop_after(config.train_seconds)],
+        callbacks=[training.stop_after(config.train_seconds)],
         verbose=verbose,
         learning_rate=config.learning_rate,
         steps_per_epoch=config.max_steps,

@@ -243,3 +243,20 @@ def adamw_with_warmup(learning_rate, total_steps, warmup_fraction, weight_decay)
     optimizer = keras.optimizers.AdamW(schedule, weight_decay=weight_decay, clipnorm=1.0)
     optimizer.exclude_from_weight_decay(var_names=["gamma", "beta", "bias"])
     return optimizer
+
+
+def stop_after(seconds):
+    """A callback that stops training `seconds` of wall time after the first step."""
+
+    class StopAfter(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.start = None
+
+        def on_train_batch_end(self, batch, logs=None):
+            if self.start is None:  # the first step traces; time from its end
+                self.start = time.perf_counter()
+            elif time.perf_counter() - self.start > seconds:
+                self.model.stop_training = True
+
+    return StopAfter()

@@ -3,8 +3,10 @@
  * `keras_nlpkit/ondevice/on_device_model.py` runs it in the Interpreter: the host
  * drives the streaming signature one token at a time, carrying the state.
  *
- * - `step` (recurrent models): `token (1,)` and one input per state → `logits (1,
- *   vocab)` and the new states under the same names;
+ * - `step` (recurrent and feed-forward models): `token (1,)` and one input per state
+ *   → `logits (1, vocab)` and the new states under the same names; each state starts
+ *   as zeros of its declared dtype (float32 recurrent states, a feed-forward LM's
+ *   int32 window of ids);
  * - `decode` (Transformer models): `token (1,)`, `cache`, `position ()` → `logits`,
  *   `cache`; a prompt is read one `decode` call a token from a zero cache, which
  *   gives what `prefill` gives (the prompt signatures take any length, which
@@ -13,13 +15,18 @@
  * Inputs are passed by name: the order of a signature's inputs differs between
  * runtimes, the names do not.
  */
-import {Tensor, type CompiledModel, type SignatureRunner} from '@litertjs/core';
+import {Tensor, type CompiledModel, type SignatureRunner, type TypedArray} from '@litertjs/core';
 import {UserInputError} from './errors.js';
 import {compileModel} from './litert.js';
 import {readListedFile, type ExportFolder} from './model_folder.js';
 import {checkDeclaredTensors} from './signature.js';
 
-export type State = Map<string, {data: Float32Array; shape: number[]}>;
+/** The host-carried state by input name: float32 recurrent states, a feed-forward LM's
+ * int32 window of ids (each of its input's declared dtype), a KV cache and its position. */
+export type State = Map<string, {data: TypedArray; shape: number[]}>;
+
+/** The typed array LiteRT.js reads and writes for each tensor dtype. */
+const TYPED_ARRAYS = {float32: Float32Array, int32: Int32Array, uint8: Uint8Array} as const;
 
 export function logSoftmax(logits: ArrayLike<number>): Float64Array {
   let max = -Infinity;
@@ -37,6 +44,7 @@ export class OnDeviceModel {
   readonly maxLength: number | null;
   private readonly runner: SignatureRunner;
   private readonly stateShapes = new Map<string, number[]>();
+  private readonly stateDtypes = new Map<string, keyof typeof TYPED_ARRAYS>();
 
   private constructor(
     readonly compiled: CompiledModel,
@@ -57,7 +65,10 @@ export class OnDeviceModel {
             'only static shapes: export it again with keras-nlpkit ≥ 0.3',
         );
       }
-      if (detail.name !== 'token' && detail.name !== 'position') this.stateShapes.set(detail.name, shape);
+      if (detail.name !== 'token' && detail.name !== 'position') {
+        this.stateShapes.set(detail.name, shape);
+        this.stateDtypes.set(detail.name, detail.dtype);
+      }
     }
     this.maxLength = name === 'decode' ? this.stateShapes.get('cache')![2] : null;
   }
@@ -80,7 +91,8 @@ export class OnDeviceModel {
   private zeroState(): State {
     const state: State = new Map();
     for (const [name, shape] of this.stateShapes) {
-      state.set(name, {data: new Float32Array(shape.reduce((a, b) => a * b, 1)), shape});
+      const size = shape.reduce((a, b) => a * b, 1);
+      state.set(name, {data: new TYPED_ARRAYS[this.stateDtypes.get(name)!](size), shape});
     }
     if (this.streaming === 'decode') state.set('position', {data: new Float32Array([0]), shape: []});
     return state;
@@ -103,9 +115,9 @@ export class OnDeviceModel {
     const next: State = new Map();
     let logits: Float32Array | null = null;
     for (const [name, tensor] of Object.entries(outputs)) {
-      const data = Float32Array.from(tensor.toTypedArray() as Float32Array);
-      if (name === 'logits') logits = data;
-      else next.set(name, {data, shape: this.stateShapes.get(name)!});
+      // A copy (the tensor's memory goes with it); a state keeps its dtype.
+      if (name === 'logits') logits = Float32Array.from(tensor.toTypedArray() as Float32Array);
+      else next.set(name, {data: tensor.toTypedArray().slice(), shape: this.stateShapes.get(name)!});
       tensor.delete();
     }
     for (const tensor of Object.values(inputs)) tensor.delete();

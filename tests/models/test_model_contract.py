@@ -8,6 +8,7 @@ from keras_nlpkit.models import BertClassifier
 from keras_nlpkit.models import BertPretrainer
 from keras_nlpkit.models import BertQuestionAnswerer
 from keras_nlpkit.models import BertTokenClassifier
+from keras_nlpkit.models import FeedForwardLM
 from keras_nlpkit.models import GPTBackbone
 from keras_nlpkit.models import GPTCausalLM
 from tests.layer_test_case import run_model_test
@@ -81,6 +82,23 @@ def _gpt(task):
     return make, inputs, call, GPT_PADDING_MASK
 
 
+def _feed_forward_lm():
+    def make(dtype):
+        return FeedForwardLM(
+            VOCABULARY,
+            context_size=4,
+            embedding_dim=8,
+            hidden_dim=16,
+            direct_connections=True,
+            dropout=0.1,
+            dtype=dtype,
+        )
+
+    # No padding to mask: id 0 in a context is the start, a word the model reads.
+    context = np.random.default_rng(3).integers(0, VOCABULARY, (2, 4)).astype("int32")
+    return make, lambda pad_id: context, None, np.ones((2, 4), "int32")
+
+
 CASES = {
     "BertBackbone": lambda: _bert("backbone"),
     "BertClassifier": lambda: _bert("classifier"),
@@ -89,6 +107,7 @@ CASES = {
     "BertPretrainer": lambda: _bert("pretrainer"),
     "GPTBackbone": lambda: _gpt("backbone"),
     "GPTCausalLM": lambda: _gpt("causal_lm"),
+    "FeedForwardLM": _feed_forward_lm,
 }
 
 
