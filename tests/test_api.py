@@ -10,6 +10,7 @@ import pytest
 import keras_nlpkit
 
 LAYERS = [
+    "AdaptiveSoftmax",
     "AdditiveAttention",
     "DotProductAttention",
     "GRU",
@@ -64,12 +65,24 @@ out["encoder"] = list(L.TransformerEncoderBlock(16, 2)(x).shape)
 out["decoder"] = list(L.TransformerDecoderBlock(16, 2)(x, x).shape)
 out["embedding"] = list(L.TokenAndPositionEmbedding(10, 8, 4, num_segments=2)(ids, ids % 2).shape)
 out["sinusoidal"] = list(L.SinusoidalPositionEncoding()(x).shape)
+adaptive = L.AdaptiveSoftmax(10, cutoffs=[3, 6])
+log_probs = np.asarray(adaptive(x))
+out["adaptive_sum_error"] = float(np.abs(np.exp(log_probs).sum(-1) - 1).max())
+gathered = np.take_along_axis(log_probs, ids[..., None], -1)[..., 0]
+log_prob = np.asarray(adaptive.log_prob(x, ids))
+out["adaptive_log_prob_error"] = float(np.abs(log_prob - gathered).max())
 inputs = keras.Input((5,), dtype="int32")
 hidden = L.LSTM(8, return_sequences=True)(keras.layers.Embedding(10, 8)(inputs))
 model = keras.Model(inputs, keras.layers.Dense(10)(L.TransformerDecoderBlock(16, 2)(hidden)))
 model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
 losses = model.fit(ids, ids, epochs=3, verbose=0).history["loss"]
 out["fit_loss_decreases"] = losses[-1] < losses[0]
+targets = keras.Input((5,), dtype="int32")
+output = L.AdaptiveSoftmax(10, cutoffs=[3, 6])
+trainer = keras.Model([inputs, targets], output(hidden, targets=targets))
+trainer.compile("adam")
+losses = trainer.fit([ids, ids], epochs=3, verbose=0).history["loss"]
+out["adaptive_fit_loss_decreases"] = losses[-1] < losses[0]
 print(json.dumps(out))
 """
 
@@ -94,3 +107,5 @@ def test_layers_run_on_jax():
     assert out["encoder"] == [2, 5, 8] and out["decoder"] == [2, 5, 8]
     assert out["embedding"] == [2, 5, 4] and out["sinusoidal"] == [2, 5, 8]
     assert out["fit_loss_decreases"]
+    assert out["adaptive_sum_error"] < 1e-5 and out["adaptive_log_prob_error"] < 1e-5
+    assert out["adaptive_fit_loss_decreases"]

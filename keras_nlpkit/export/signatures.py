@@ -30,10 +30,12 @@ import keras
 import tensorflow as tf
 
 from keras_nlpkit.errors import UserInputError
+from keras_nlpkit.layers.adaptive_softmax import AdaptiveSoftmax
 from keras_nlpkit.layers.recurrent import RecurrentLayer
 
 # Layers that act on each timestep independently, so they run unchanged on one step.
 PER_TIMESTEP_LAYERS = (
+    AdaptiveSoftmax,
     keras.layers.Activation,
     keras.layers.Dense,
     keras.layers.Dropout,

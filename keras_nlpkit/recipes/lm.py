@@ -15,7 +15,8 @@ carries its state (or context) across lines, from a `</s>` before the first one.
 
 - `kn`: interpolated Kneser-Ney of `order` (`KneserNeyLM`), no network.
 - `ffnn`: Bengio et al.'s `FeedForwardLM` over the `context_size` previous words.
-- `rnn`, `lstm`: Embedding → `SimpleRNN` / `LSTM` → softmax. `--state stateless`
+- `rnn`, `lstm`: Embedding → `SimpleRNN` / `LSTM` → softmax (`--output adaptive`:
+  `AdaptiveSoftmax`). `--state stateless`
   trains on shuffled windows of `sequence_length` tokens from a zero state;
   `stateful` is truncated back-propagation through the continuous text: the batch
   holds `batch_size` contiguous streams and the state is carried from one batch to
@@ -42,6 +43,7 @@ from keras_nlpkit.files import atomic_write_json
 from keras_nlpkit.files import read_lines
 from keras_nlpkit.files import save_model_atomically
 from keras_nlpkit.layers import LSTM
+from keras_nlpkit.layers import AdaptiveSoftmax
 from keras_nlpkit.layers import SimpleRNN
 from keras_nlpkit.ondevice.on_device_model import OnDeviceModel
 from keras_nlpkit.ondevice.on_device_model import log_softmax
@@ -65,6 +67,9 @@ TOKENIZATION = "WikiText words, lower-cased, one </s> a line; others as <unk>"
 class LMConfig(RecipeConfig):
     architecture: str = "lstm"
     state: str = "stateless"
+    # rnn/lstm: a full softmax, or `AdaptiveSoftmax` (Grave et al. 2017) with the
+    # most frequent 7% of words in its head and two tail clusters.
+    output: str = "softmax"
     # WikiText-2 has 33,278 words; books and news seen 3+ times give about as many.
     vocabulary_size: int = 30_000
     min_word_count: int = 3
@@ -84,7 +89,21 @@ class LMConfig(RecipeConfig):
     eval_max_words: int = 0  # 0: the whole text
     seed: int = 1337
 
-    choices = {"architecture": ("kn", "ffnn", "rnn", "lstm"), "state": ("stateless", "stateful")}
+    choices = {
+        "architecture": ("kn", "ffnn", "rnn", "lstm"),
+        "state": ("stateless", "stateful"),
+        "output": ("softmax", "adaptive"),
+    }
+
+    def check(self):
+        super().check()
+        if self.output == "adaptive" and self.architecture not in ("rnn", "lstm"):
+            raise UserInputError(
+                f"--output adaptive is for --architecture rnn or lstm. "
+                f"Received: --architecture {self.architecture}"
+            )
+        return self
+
     ranges = {"direct_connections": "[0, 1]", "eval_max_words": "[0, inf)", "order": "[1, 9]"}
     resumable = ("epochs", "train_seconds", "eval_text", "eval_max_words")
 
@@ -121,8 +140,18 @@ def build_vocabulary(lines, config):
 
 
 # === Networks ===
-def build_model(config, vocabulary_size, batch_size=None, stateful=False):
-    """The network, compiled; `stateful` with a fixed `batch_size` for truncated BPTT."""
+def adaptive_cutoffs(vocabulary_size):
+    """The head holds the 7% most frequent words, the first tail the next 28%."""
+    return sorted({max(1, round(vocabulary_size * 0.07)), max(2, round(vocabulary_size * 0.35))})
+
+
+def build_model(config, vocabulary_size, batch_size=None, stateful=False, trainer=False):
+    """The network, compiled; `stateful` with a fixed `batch_size` for truncated BPTT.
+
+    With an adaptive softmax, the `trainer` takes the targets as a second input and
+    the layer adds the loss (it scores only the targets' clusters); the model
+    without `trainer` outputs log-probabilities over the vocabulary, same weights.
+    """
     if config.architecture == "ffnn":
         from keras_nlpkit.models import FeedForwardLM
 
@@ -139,8 +168,20 @@ def build_model(config, vocabulary_size, batch_size=None, stateful=False):
         ids = keras.Input(batch_shape=(batch_size, None), dtype="int32", name="token_ids")
         x = keras.layers.Embedding(vocabulary_size, config.embedding_dim, name="embedding")(ids)
         x = recurrent(config.units, return_sequences=True, stateful=stateful, name="rnn")(x)
-        logits = keras.layers.Dense(vocabulary_size, name="logits")(x)
-        model = keras.Model(ids, logits, name=f"{config.architecture}_lm")
+        name = f"{config.architecture}_lm"
+        if config.output == "adaptive":
+            output = AdaptiveSoftmax(
+                vocabulary_size, cutoffs=adaptive_cutoffs(vocabulary_size), name="logits"
+            )
+            if trainer:
+                targets = keras.Input(batch_shape=(batch_size, None), dtype="int32", name="targets")
+                model = keras.Model([ids, targets], output(x, targets=targets), name=name)
+                model.compile(optimizer=keras.optimizers.Adam(config.learning_rate, clipnorm=1.0))
+                return model
+            logits = output(x)  # log-probabilities: log_softmax leaves them as they are
+        else:
+            logits = keras.layers.Dense(vocabulary_size, name="logits")(x)
+        model = keras.Model(ids, logits, name=name)
     model.compile(
         optimizer=keras.optimizers.Adam(config.learning_rate, clipnorm=1.0),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
@@ -167,12 +208,16 @@ def training_data(ids, config):
             raise UserInputError(f"--corpus: too short for {batch} streams of {length} tokens")
         x = ids[: per * batch].reshape(batch, per // length, length).transpose(1, 0, 2)
         y = ids[1 : per * batch + 1].reshape(batch, per // length, length).transpose(1, 0, 2)
-        return tf.data.Dataset.from_tensor_slices((x, y))
-    count = (len(ids) - 1) // length
-    x = ids[: count * length].reshape(count, length)
-    y = ids[1 : count * length + 1].reshape(count, length)
-    data = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(count, seed=config.seed)
-    return data.batch(batch)
+        data = tf.data.Dataset.from_tensor_slices((x, y))
+    else:
+        count = (len(ids) - 1) // length
+        x = ids[: count * length].reshape(count, length)
+        y = ids[1 : count * length + 1].reshape(count, length)
+        data = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(count, seed=config.seed)
+        data = data.batch(batch)
+    if config.output == "adaptive":  # the targets are an input: the layer adds the loss
+        data = data.map(lambda x, y: {"token_ids": x, "targets": y})
+    return data
 
 
 class ResetStates(keras.callbacks.Callback):
@@ -221,7 +266,10 @@ def train(corpus_files, out_dir, config, verbose=1, log=print):
         )
     else:
         stateful = config.state == "stateful" and config.architecture != "ffnn"
-        model = build_model(config, len(tokenizer.vocabulary), config.batch_size, stateful)
+        trainer = config.output == "adaptive"
+        model = build_model(
+            config, len(tokenizer.vocabulary), config.batch_size, stateful, trainer=trainer
+        )
         fitted = training.fit(
             model,
             training_data(ids, config),
@@ -232,7 +280,7 @@ def train(corpus_files, out_dir, config, verbose=1, log=print):
             learning_rate=config.learning_rate,
             save_freq=200,
         )
-        if stateful:  # the file a phone streams: the same weights, any batch, no state
+        if stateful or trainer:  # what a phone streams: the same weights, any batch, no state
             inference = build_model(config, len(tokenizer.vocabulary))
             inference.set_weights(model.get_weights())
             model = inference

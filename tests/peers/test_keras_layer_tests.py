@@ -10,6 +10,7 @@ keras-hub's wheel ships no tests; what its layer tests check is covered by ours
 (`tests/layers/`).
 """
 
+import json
 import os
 import subprocess
 import sys
@@ -45,7 +46,8 @@ EXPECTED_FAILURES = {
 
 
 def run_peer_file(relative, swap, tmp_path):
-    """`{test name: "passed" | "failed" | "skipped"}` of one keras test file."""
+    """`{test name: "passed" | "failed" | "skipped"}` of one keras test file, which must
+    have built our class (the swap took effect)."""
     report = tmp_path / "report.xml"
     command = [
         sys.executable,
@@ -63,10 +65,19 @@ def run_peer_file(relative, swap, tmp_path):
         f"--rootdir={tmp_path}",
         f"--confcutdir={KERAS_LAYERS}",
     ]
-    environment = {**os.environ, "NLPKIT_SWAP": swap, "KERAS_BACKEND": "tensorflow"}
+    built = tmp_path / "built.json"
+    environment = {
+        **os.environ,
+        "NLPKIT_SWAP": swap,
+        "NLPKIT_SWAP_REPORT": str(built),
+        "KERAS_BACKEND": "tensorflow",
+    }
     root = Path(__file__).resolve().parents[2]
     subprocess.run(command, env=environment, cwd=root, capture_output=True, timeout=900)
     assert report.is_file(), f"no report from {relative}"
+    ours = swap.split("=")[1]
+    count = json.loads(built.read_text())[ours]
+    assert count > 0, f"{relative} built no {ours} of ours: the swap missed"
     outcomes = {}
     for case in ElementTree.parse(report).iter("testcase"):
         name = case.get("name")
@@ -84,6 +95,10 @@ def test_keras_layer_test_file_passes_against_ours(relative, tmp_path):
     outcomes = run_peer_file(relative, PEER_FILES[relative], tmp_path)
     failed = {name for name, outcome in outcomes.items() if outcome == "failed"}
     passed = sum(outcome == "passed" for outcome in outcomes.values())
-    print(f"{relative}: {passed} passed, {len(failed)} failed, {len(outcomes)} in all")
+    skipped = sum(outcome == "skipped" for outcome in outcomes.values())
+    print(
+        f"{relative}: {passed} passed, {len(failed)} failed, {skipped} skipped, "
+        f"{len(outcomes)} in all"
+    )
     assert passed > 0
     assert failed == set(EXPECTED_FAILURES.get(relative, {})), sorted(failed)

@@ -44,13 +44,15 @@ def test_kneser_ney_learns_the_text(texts, tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("architecture", "state"), [("lstm", "stateful"), ("rnn", "stateless"), ("ffnn", "stateless")]
+    ("architecture", "state", "output"),
+    [("lstm", "stateful", "softmax"), ("rnn", "stateless", "softmax"),
+     ("ffnn", "stateless", "softmax"), ("lstm", "stateful", "adaptive")],
 )  # fmt: skip
 def test_a_network_trains_exports_and_scores_the_same_on_the_device(
-    texts, tmp_path, architecture, state
+    texts, tmp_path, architecture, state, output
 ):
     metrics = train(
-        texts, tmp_path / architecture, architecture, "--state", state,
+        texts, tmp_path / architecture, architecture, "--state", state, "--output", output,
         "--learning-rate", "0.01", "--epochs", "3", "--sequence-length", "10", "--batch-size", "8",
     )  # fmt: skip
     assert metrics["perplexity"] < 4.0  # from 19 words: it learnt the sentences
@@ -91,6 +93,7 @@ def test_keras_streaming_equals_one_pass_over_the_whole_text(texts, tmp_path):
         (["--state", "sometimes"], "--state must be one of"),
         (["--eval-text", "missing.txt"], "--eval-text: no such file"),
         (["--order", "0"], "--order must be in [1, 9]"),
+        (["--architecture", "ffnn", "--output", "adaptive"], "--output adaptive is for"),
     ],
 )
 def test_bad_input_is_one_clear_line(texts, tmp_path, capsys, more, message):
