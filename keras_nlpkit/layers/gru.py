@@ -71,7 +71,7 @@ class GRU(RecurrentLayer):
         return self.bias[0] if self.reset_after else self.bias
 
     def cell_weights(self):
-        weights = {"recurrent_kernel": ops.cast(self.recurrent_kernel, self.compute_dtype)}
+        weights = super().cell_weights()
         if self.use_bias and self.reset_after:
             weights["recurrent_bias"] = ops.cast(self.bias, self.compute_dtype)[1]
         return weights

@@ -85,32 +85,20 @@ class LSTM(RecurrentLayer):
         self.unit_forget_bias = unit_forget_bias
 
     def build_bias(self):
+        if not self.unit_forget_bias:
+            return super().build_bias()
         units = self.units
-        bias_initializer = self.bias_initializer
-        if self.unit_forget_bias:
 
-            def bias_initializer(shape, dtype=None):
-                return ops.concatenate(
-                    [
-                        self.bias_initializer((units,), dtype=dtype),
-                        ops.ones((units,), dtype=dtype),
-                        self.bias_initializer((2 * units,), dtype=dtype),
-                    ]
-                )
+        def forget_gate_at_one(shape, dtype=None):
+            return ops.concatenate(
+                [
+                    self.bias_initializer((units,), dtype=dtype),
+                    ops.ones((units,), dtype=dtype),
+                    self.bias_initializer((2 * units,), dtype=dtype),
+                ]
+            )
 
-        self.bias = self.add_weight(
-            shape=(4 * units,),
-            initializer=bias_initializer,
-            regularizer=self.bias_regularizer,
-            constraint=self.bias_constraint,
-            name="bias",
-        )
-
-    def input_bias(self):
-        return self.bias
-
-    def cell_weights(self):
-        return {"recurrent_kernel": ops.cast(self.recurrent_kernel, self.compute_dtype)}
+        super().build_bias(forget_gate_at_one)
 
     def cell(self, projected, states, weights, recurrent_mask=None):
         h, c = states

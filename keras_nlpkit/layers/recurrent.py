@@ -103,15 +103,21 @@ class RecurrentLayer(keras.layers.Layer):
         if dropout or recurrent_dropout:
             self.seed_generator = keras.random.SeedGenerator(seed)
 
-    # --- subclass hooks -------------------------------------------------------------
-    def build_bias(self):
-        raise NotImplementedError
+    # --- subclass hooks (the defaults: one bias, all of it on the input side) --------
+    def build_bias(self, initializer=None):
+        self.bias = self.add_weight(
+            shape=(self.gates * self.units,),
+            initializer=initializer or self.bias_initializer,
+            regularizer=self.bias_regularizer,
+            constraint=self.bias_constraint,
+            name="bias",
+        )
 
     def input_bias(self):
-        raise NotImplementedError
+        return self.bias
 
     def cell_weights(self):
-        raise NotImplementedError
+        return {"recurrent_kernel": ops.cast(self.recurrent_kernel, self.compute_dtype)}
 
     def cell(self, projected, states, weights, recurrent_mask=None):
         raise NotImplementedError

@@ -123,21 +123,6 @@ class SimpleRNN(RecurrentLayer):
             **kwargs,
         )
 
-    def build_bias(self):
-        self.bias = self.add_weight(
-            shape=(self.units,),
-            initializer=self.bias_initializer,
-            regularizer=self.bias_regularizer,
-            constraint=self.bias_constraint,
-            name="bias",
-        )
-
-    def input_bias(self):
-        return self.bias
-
-    def cell_weights(self):
-        return {"recurrent_kernel": ops.cast(self.recurrent_kernel, self.compute_dtype)}
-
     def cell(self, projected, states, weights, recurrent_mask=None):
         (h,) = states
         if recurrent_mask is not None:

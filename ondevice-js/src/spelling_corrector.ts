@@ -21,6 +21,7 @@ import {compileModel} from './litert.js';
 import {findExportFolder, readListedFile} from './model_folder.js';
 import {logSoftmax} from './on_device_model.js';
 import {checkDeclaredTensors, Signature} from './signature.js';
+import {readVocabulary} from './tokenizer_file.js';
 
 export const KIND = 'spelling';
 export const KNOWN_WORDS_FILE = 'known_words.tsv';
@@ -366,15 +367,7 @@ function logNormaliser(logits: Float32Array): number {
 
 /** The characters of a `tokenizer.json` of kind "characters" (index 0: unknown). */
 function parseCharacters(data: Uint8Array, source: string): string[] {
-  let config: {kind?: unknown; vocabulary?: unknown};
-  try {
-    config = JSON.parse(new TextDecoder('utf-8', {fatal: true}).decode(data));
-  } catch (error) {
-    throw new UserInputError(`${source}: not a tokenizer file (${(error as Error).message})`);
-  }
-  const vocabulary = config?.vocabulary;
-  if (config?.kind !== 'characters' || !Array.isArray(vocabulary) || vocabulary.length < 2) {
-    throw new UserInputError(`${source}: not a character tokenizer. Received: kind=${JSON.stringify(config?.kind)}`);
-  }
-  return vocabulary as string[];
+  const vocabulary = readVocabulary(data, source, 'characters');
+  if (vocabulary.length < 2) throw new UserInputError(`${source}: the vocabulary holds no character`);
+  return vocabulary;
 }

@@ -3,6 +3,7 @@
  * lower-cased, split on whitespace; 0 `<unk>`, 1 `<s>`, 2 `</s>`.
  */
 import {UserInputError} from './errors.js';
+import {readVocabulary} from './tokenizer_file.js';
 
 export class WordTokenizer {
   static readonly unknownId = 0;
@@ -15,22 +16,11 @@ export class WordTokenizer {
   }
 
   static parse(data: Uint8Array, source: string): WordTokenizer {
-    let config: {kind?: unknown; vocabulary?: unknown};
-    try {
-      config = JSON.parse(new TextDecoder('utf-8', {fatal: true}).decode(data));
-    } catch (error) {
-      throw new UserInputError(`${source}: not a tokenizer file (${(error as Error).message})`);
-    }
-    const vocabulary = config?.vocabulary;
-    if (config?.kind !== 'words' || !Array.isArray(vocabulary)) {
-      throw new UserInputError(
-        `${source}: not a word tokenizer. Received: kind=${JSON.stringify(config?.kind)}`,
-      );
-    }
+    const vocabulary = readVocabulary(data, source, 'words');
     if (vocabulary.slice(0, 3).join(' ') !== '<unk> <s> </s>' || vocabulary.length < 4) {
       throw new UserInputError(`${source}: the vocabulary must start with <unk>, <s>, </s>`);
     }
-    return new WordTokenizer(vocabulary as string[]);
+    return new WordTokenizer(vocabulary);
   }
 
   tokenId(word: string): number {
