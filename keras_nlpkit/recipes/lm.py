@@ -1,6 +1,6 @@
 """The language-model family on one text: counts, feed-forward, simple RNN, LSTM.
 
-    nlpkit train lm --architecture kn|ffnn|rnn|lstm --corpus FILE [FILE ...] --out DIR
+    nlpkit train lm --architecture kn|ffnn|rnn|lstm|gpt --corpus FILE [FILE ...] --out DIR
         [--state stateless|stateful] [--vocabulary-size 30000] [--train-seconds 600]
         [--eval-text ../shared/data/text/wikitext2.valid.txt]
     nlpkit evaluate lm --model DIR --text FILE [--max-words N]
@@ -16,7 +16,11 @@ carries its state (or context) across lines, from a `</s>` before the first one.
 - `kn`: interpolated Kneser-Ney of `order` (`KneserNeyLM`), no network.
 - `ffnn`: Bengio et al.'s `FeedForwardLM` over the `context_size` previous words.
 - `rnn`, `lstm`: Embedding → `SimpleRNN` / `LSTM` → softmax (`--output adaptive`:
-  `AdaptiveSoftmax`). `--state stateless`
+  `AdaptiveSoftmax`).
+- `gpt`: our `GPTCausalLM` (2 layers, `units` wide, tied embeddings) over windows of
+  `window` tokens; a KV cache holds no more, so it scores the text in windows
+  overlapping by half, each token with at least `window / 2` before it, in Keras and
+  on the device alike. `--state stateless`
   trains on shuffled windows of `sequence_length` tokens from a zero state;
   `stateful` is truncated back-propagation through the continuous text: the batch
   holds `batch_size` contiguous streams and the state is carried from one batch to
@@ -45,6 +49,9 @@ from keras_nlpkit.files import save_model_atomically
 from keras_nlpkit.layers import LSTM
 from keras_nlpkit.layers import AdaptiveSoftmax
 from keras_nlpkit.layers import SimpleRNN
+from keras_nlpkit.models import FeedForwardLM
+from keras_nlpkit.models import GPTBackbone
+from keras_nlpkit.models import GPTCausalLM
 from keras_nlpkit.ondevice.on_device_model import OnDeviceModel
 from keras_nlpkit.ondevice.on_device_model import log_softmax
 from keras_nlpkit.ondevice.tokenizer_file import load_tokenizer
@@ -75,6 +82,7 @@ class LMConfig(RecipeConfig):
     min_word_count: int = 3
     order: int = 5  # kn
     context_size: int = 4  # ffnn: n − 1 previous words (a 5-gram model)
+    window: int = 128  # gpt: the tokens it reads (training windows, the KV cache)
     direct_connections: int = 0  # ffnn: Bengio's input → output weights (0 or 1)
     embedding_dim: int = 128
     units: int = 256
@@ -90,13 +98,18 @@ class LMConfig(RecipeConfig):
     seed: int = 1337
 
     choices = {
-        "architecture": ("kn", "ffnn", "rnn", "lstm"),
+        "architecture": ("kn", "ffnn", "rnn", "lstm", "gpt"),
         "state": ("stateless", "stateful"),
         "output": ("softmax", "adaptive"),
     }
 
     def check(self):
         super().check()
+        if self.state == "stateful" and self.architecture not in ("rnn", "lstm"):
+            raise UserInputError(
+                f"--state stateful is for --architecture rnn or lstm (a state to carry). "
+                f"Received: --architecture {self.architecture}"
+            )
         if self.output == "adaptive" and self.architecture not in ("rnn", "lstm"):
             raise UserInputError(
                 f"--output adaptive is for --architecture rnn or lstm. "
@@ -152,9 +165,18 @@ def build_model(config, vocabulary_size, batch_size=None, stateful=False, traine
     the layer adds the loss (it scores only the targets' clusters); the model
     without `trainer` outputs log-probabilities over the vocabulary, same weights.
     """
-    if config.architecture == "ffnn":
-        from keras_nlpkit.models import FeedForwardLM
-
+    if config.architecture == "gpt":
+        backbone = GPTBackbone(
+            vocabulary_size,
+            num_layers=2,
+            num_heads=4,
+            hidden_dim=config.units,
+            intermediate_dim=4 * config.units,
+            max_sequence_length=config.window,
+        )
+        model = GPTCausalLM(backbone, name="gpt_lm")
+        model(np.zeros((1, 2), np.int32))  # built, for the backup
+    elif config.architecture == "ffnn":
         model = FeedForwardLM(
             vocabulary_size,
             context_size=config.context_size,
@@ -198,6 +220,8 @@ def contexts(ids, context_size):
 def training_data(ids, config):
     """tf.data of (inputs, targets) for the architecture and the state policy."""
     length, batch = config.sequence_length, config.batch_size
+    if config.architecture == "gpt":  # it reads (and is trained on) whole windows
+        length, batch = config.window, max(1, batch * config.sequence_length // config.window)
     if config.architecture == "ffnn":
         data = tf.data.Dataset.from_tensor_slices((contexts(ids, config.context_size), ids))
         return data.shuffle(200_000, seed=config.seed).batch(batch * length)
@@ -236,7 +260,8 @@ def calibration_file(model, ids, out_dir, config):
     if config.architecture == "ffnn":
         samples = {"context": contexts(ids, config.context_size)[starts]}
     else:
-        samples = {"token_ids": np.stack([ids[s : s + config.sequence_length] for s in starts])}
+        length = min(config.sequence_length, config.window)  # a GPT reads at most a window
+        samples = {"token_ids": np.stack([ids[s : s + length] for s in starts])}
     path = out_dir / "representative.npz"
     np.savez(path, **samples)
     return path
@@ -328,7 +353,7 @@ def evaluate(model_dir, text_file, max_words=0, argument="--text"):
         return result
     model = keras.saving.load_model(model_dir / training.MODEL_FILE)
     result["perplexity"] = round(math.exp(keras_nll(model, ids, config) / len(ids)), 2)
-    nll, seconds = on_device_nll(model_dir / "export", ids)
+    nll, seconds = on_device_nll(model_dir / "export", ids, config)
     result["perplexity_on_device_int8"] = round(math.exp(nll / len(ids)), 2)
     result["ms_per_token_on_device"] = round(1e3 * seconds / len(ids), 4)
     return result
@@ -338,10 +363,17 @@ def keras_nll(model, ids, config, chunk=256):
     """Total NLL of `ids` after `</s>`, the state (or context) carried through the text."""
     inputs = np.concatenate([[END], ids[:-1]]).astype(np.int32)
     total = 0.0
+    if config.architecture == "gpt":
+        full = np.concatenate([[END], ids]).astype(np.int32)
+        for start, first, end in windows(len(full), config.window):
+            logits = keras.ops.convert_to_numpy(model(full[None, start : end - 1]))[0]
+            rows = np.arange(first - start - 1, end - start - 1)
+            total -= log_softmax(logits[rows])[np.arange(len(rows)), full[first:end]].sum()
+        return float(total)
     if config.architecture == "ffnn":
-        windows = contexts(ids, config.context_size)
+        context_windows = contexts(ids, config.context_size)
         for b in range(0, len(ids), 4096):
-            logits = model.predict_on_batch(windows[b : b + 4096])
+            logits = model.predict_on_batch(context_windows[b : b + 4096])
             total -= log_softmax(logits)[np.arange(len(logits)), ids[b : b + 4096]].sum()
         return float(total)
     streaming = build_model(config, model.output_shape[-1], batch_size=1, stateful=True)
@@ -354,10 +386,36 @@ def keras_nll(model, ids, config, chunk=256):
     return float(total)
 
 
-def on_device_nll(export_dir, ids):
-    """`(total NLL, seconds)` of `ids` through the int8 file's `step`, one call a token."""
+def windows(length, window):
+    """`(start, first, end)` of each window a fixed-length model scores a stream of
+    `length` ids in: it reads ids[start:end − 1] and scores ids[first:end], each id
+    once, with at least `window // 2` ids before it after the first window."""
+    half = window // 2
+    spans, first = [], 1
+    while first < length:
+        start = max(0, first - half) if first > 1 else 0
+        end = min(start + window + 1, length)
+        spans.append((start, first, end))
+        first = end
+    return spans
+
+
+def on_device_nll(export_dir, ids, config):
+    """`(total NLL, seconds)` of `ids` through the int8 file, one `step` (or `decode`)
+    call a token; a `decode` model reads each window's context with `prefill`."""
     model = OnDeviceModel(export_dir, variant="int8")
     start = time.perf_counter()
+    if config.architecture == "gpt":
+        full = np.concatenate([[END], ids]).astype(np.int32)
+        total = 0.0
+        for begin, first, end in windows(len(full), config.window):
+            logprobs, state = model.start(full[begin:first])
+            for position in range(first, end):
+                total -= logprobs[full[position]]
+                if position + 1 < end:
+                    logprobs, state = model.advance([int(full[position])], state)
+                    logprobs = logprobs[0]
+        return float(total), time.perf_counter() - start
     logprobs, state = model.start([END])
     total = 0.0
     for i, token in enumerate(ids):
