@@ -14,6 +14,7 @@ file and the client, not the model's quality (the parity checks do that).
 """
 
 import contextlib
+import gc
 import os
 import tempfile
 
@@ -150,7 +151,8 @@ def check_clients(content):
         result["ran"].append(signature)
     result["max_abs_diff"] = largest
     with captured_native_stderr([]):  # LiteRT logs its accelerators' teardown (INFO lines)
-        del model
+        model = got = buffer = None  # the buffers hold the model too
+        gc.collect()
     return {"compiled_model": result, "dynamic_inputs": dynamic_inputs(interpreter)}
 
 

@@ -158,7 +158,9 @@ def adaptive_cutoffs(vocabulary_size):
     return sorted({max(1, round(vocabulary_size * 0.07)), max(2, round(vocabulary_size * 0.35))})
 
 
-def build_model(config, vocabulary_size, batch_size=None, stateful=False, trainer=False):
+def build_model(
+    config, vocabulary_size, batch_size=None, stateful=False, trainer=False, compiled=True
+):
     """The network, compiled; `stateful` with a fixed `batch_size` for truncated BPTT.
 
     With an adaptive softmax, the `trainer` takes the targets as a second input and
@@ -204,10 +206,11 @@ def build_model(config, vocabulary_size, batch_size=None, stateful=False, traine
         else:
             logits = keras.layers.Dense(vocabulary_size, name="logits")(x)
         model = keras.Model(ids, logits, name=name)
-    model.compile(
-        optimizer=keras.optimizers.Adam(config.learning_rate, clipnorm=1.0),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-    )
+    if compiled:  # an inference copy saves no optimizer (a loader would warn about it)
+        model.compile(
+            optimizer=keras.optimizers.Adam(config.learning_rate, clipnorm=1.0),
+            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        )
     return model
 
 
@@ -306,7 +309,7 @@ def train(corpus_files, out_dir, config, verbose=1, log=print):
             save_freq=200,
         )
         if stateful or trainer:  # what a phone streams: the same weights, any batch, no state
-            inference = build_model(config, len(tokenizer.vocabulary))
+            inference = build_model(config, len(tokenizer.vocabulary), compiled=False)
             inference.set_weights(model.get_weights())
             model = inference
         save_model_atomically(model, out_dir / training.MODEL_FILE)
