@@ -175,3 +175,46 @@ def test_a_file_litert_js_refuses_names_its_reason(node, query_completion_run, t
     assert result.returncode == 2, result.stderr
     assert "LiteRT.js cannot load it" in result.stderr
     assert "Variable tensors not yet supported" in result.stderr
+
+
+@pytest.mark.parametrize("architecture", ["ffnn", "lstm"])
+def test_a_stream_of_tokens_gets_the_same_log_probabilities_in_both_runtimes(
+    node, tmp_path, architecture
+):
+    """`step` states of both kinds: float (h, c) and an int32 id window (FeedForwardLM)."""
+    import numpy as np
+
+    from keras_nlpkit.export import export
+    from keras_nlpkit.ondevice import OnDeviceModel
+    from keras_nlpkit.recipes import lm
+
+    config = lm.LMConfig(architecture=architecture, context_size=3, embedding_dim=4, units=8)
+    folder = tmp_path / architecture
+    export(lm.build_model(config, 20), folder, quantize=["float32"], log=lambda *_: None)
+    ids = [2, 5, 7, 3, 19, 0, 2, 11]
+    model = OnDeviceModel(folder, variant="float32")
+    logprobs, state = model.start(ids[:1])
+    python = [logprobs]
+    for token in ids[1:]:
+        logprobs, state = model.advance([token], state)
+        python.append(logprobs[0])
+    runtime, location = (PACKAGE / "dist" / "index.js").as_uri(), json.dumps(str(folder))
+    script = f"""
+        import {{findExportFolder, OnDeviceModel}} from '{runtime}';
+        const folder = await findExportFolder({location}, 'model');
+        const model = await OnDeviceModel.load(folder, 'float32');
+        const ids = {json.dumps(ids)};
+        let {{logprobs, state}} = await model.start(ids.slice(0, 1));
+        const rows = [Array.from(logprobs)];
+        for (const token of ids.slice(1)) {{
+          ({{logprobs, state}} = await model.advance(token, state));
+          rows.push(Array.from(logprobs));
+        }}
+        process.stdout.write(JSON.stringify(rows));
+    """  # fmt: skip
+    result = subprocess.run(
+        [node, "--input-type=module", "-e", script], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    typescript = np.array(json.loads(result.stdout))
+    np.testing.assert_allclose(typescript, np.stack(python), atol=1e-5)
