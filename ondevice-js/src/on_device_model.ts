@@ -15,11 +15,11 @@
  * Inputs are passed by name: the order of a signature's inputs differs between
  * runtimes, the names do not.
  */
-import {Tensor, type CompiledModel, type SignatureRunner, type TypedArray} from '@litertjs/core';
+import {type CompiledModel, type TypedArray} from '@litertjs/core';
 import {UserInputError} from './errors.js';
 import {compileModel} from './litert.js';
 import {readListedFile, type ExportFolder} from './model_folder.js';
-import {checkDeclaredTensors} from './signature.js';
+import {checkDeclaredTensors, Signature} from './signature.js';
 
 /** The host-carried state by input name: float32 recurrent states, a feed-forward LM's
  * int32 window of ids (each of its input's declared dtype), a KV cache and its position. */
@@ -42,9 +42,8 @@ export function logSoftmax(logits: ArrayLike<number>): Float64Array {
 export class OnDeviceModel {
   readonly streaming: 'step' | 'decode';
   readonly maxLength: number | null;
-  private readonly runner: SignatureRunner;
+  private readonly signature: Signature;
   private readonly stateShapes = new Map<string, number[]>();
-  private readonly stateDtypes = new Map<string, keyof typeof TYPED_ARRAYS>();
 
   private constructor(
     readonly compiled: CompiledModel,
@@ -56,19 +55,9 @@ export class OnDeviceModel {
       throw new UserInputError(`${file} has no streaming signature (step or decode)`);
     }
     this.streaming = name;
-    this.runner = signatures[name];
-    for (const detail of this.runner.getInputDetails()) {
-      const shape = Array.from(detail.shape);
-      if (shape.includes(-1)) {
-        throw new UserInputError(
-          `${file}: ${name}'s input ${detail.name} is declared [${shape}], and LiteRT.js runs ` +
-            'only static shapes: export it again with keras-nlpkit ≥ 0.3',
-        );
-      }
-      if (detail.name !== 'token' && detail.name !== 'position') {
-        this.stateShapes.set(detail.name, shape);
-        this.stateDtypes.set(detail.name, detail.dtype);
-      }
+    this.signature = new Signature(signatures[name], name, file);
+    for (const [input, shape] of this.signature.shapes) {
+      if (input !== 'token' && input !== 'position') this.stateShapes.set(input, shape);
     }
     this.maxLength = name === 'decode' ? this.stateShapes.get('cache')![2] : null;
   }
@@ -92,7 +81,8 @@ export class OnDeviceModel {
     const state: State = new Map();
     for (const [name, shape] of this.stateShapes) {
       const size = shape.reduce((a, b) => a * b, 1);
-      state.set(name, {data: new TYPED_ARRAYS[this.stateDtypes.get(name)!](size), shape});
+      const dtype = this.signature.dtypes.get(name) as keyof typeof TYPED_ARRAYS;
+      state.set(name, {data: new TYPED_ARRAYS[dtype](size), shape});
     }
     if (this.streaming === 'decode') state.set('position', {data: new Float32Array([0]), shape: []});
     return state;
@@ -100,29 +90,24 @@ export class OnDeviceModel {
 
   /** `{logprobs (vocab,), state}` after one more token. */
   async advance(token: number, state: State): Promise<{logprobs: Float64Array; state: State}> {
-    const inputs: Record<string, Tensor> = {token: new Tensor(Int32Array.of(token), [1])};
+    const inputs: Record<string, TypedArray> = {token: Int32Array.of(token)};
     const position = state.get('position')?.data[0] ?? 0;
     if (this.streaming === 'decode') {
       if (position >= this.maxLength!) {
         throw new Error(`The sequence reached the model's maximum length ${this.maxLength}`);
       }
-      inputs.position = new Tensor(Int32Array.of(position), []);
+      inputs.position = Int32Array.of(position);
     }
     for (const [name, value] of state) {
-      if (name !== 'position') inputs[name] = new Tensor(value.data, value.shape);
+      if (name !== 'position') inputs[name] = value.data;
     }
-    const outputs = await this.runner.run(inputs);
+    const outputs = await this.signature.run(inputs);
     const next: State = new Map();
-    let logits: Float32Array | null = null;
-    for (const [name, tensor] of Object.entries(outputs)) {
-      // A copy (the tensor's memory goes with it); a state keeps its dtype.
-      if (name === 'logits') logits = Float32Array.from(tensor.toTypedArray() as Float32Array);
-      else next.set(name, {data: tensor.toTypedArray().slice(), shape: this.stateShapes.get(name)!});
-      tensor.delete();
+    for (const [name, data] of outputs) {
+      if (name !== 'logits') next.set(name, {data, shape: this.stateShapes.get(name)!}); // its own dtype
     }
-    for (const tensor of Object.values(inputs)) tensor.delete();
     if (this.streaming === 'decode') next.set('position', {data: new Float32Array([position + 1]), shape: []});
-    return {logprobs: logSoftmax(logits!), state: next};
+    return {logprobs: logSoftmax(outputs.get('logits')!), state: next};
   }
 
   /** `{logprobs, state}` after a prompt, read one token at a time from a zero state. */

@@ -26,13 +26,9 @@ export function checkDeclaredTensors(compiled: CompiledModel, manifest: Manifest
   }
 }
 
-export interface Value {
-  data: TypedArray;
-  shape: number[];
-}
-
 export class Signature {
   readonly shapes = new Map<string, number[]>();
+  readonly dtypes = new Map<string, string>();
 
   constructor(
     private readonly runner: SignatureRunner,
@@ -48,18 +44,20 @@ export class Signature {
         );
       }
       this.shapes.set(detail.name, shape);
+      this.dtypes.set(detail.name, detail.dtype);
     }
   }
 
-  /** Runs on `inputs` (each of its declared shape); the outputs as Float32Arrays by name. */
-  async run(inputs: Record<string, TypedArray>): Promise<Map<string, Float32Array>> {
+  /** Runs on `inputs` (each of its declared shape); copies of the outputs by name, each
+   * of its own dtype (a tensor's memory goes with it). */
+  async run(inputs: Record<string, TypedArray>): Promise<Map<string, TypedArray>> {
     const tensors: Record<string, Tensor> = {};
     for (const [name, data] of Object.entries(inputs)) tensors[name] = new Tensor(data, this.shapes.get(name)!);
     try {
       const outputs = await this.runner.run(tensors);
-      const result = new Map<string, Float32Array>();
+      const result = new Map<string, TypedArray>();
       for (const [name, tensor] of Object.entries(outputs)) {
-        result.set(name, Float32Array.from(tensor.toTypedArray() as Float32Array));
+        result.set(name, tensor.toTypedArray().slice());
         tensor.delete();
       }
       return result;

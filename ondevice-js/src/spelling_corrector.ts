@@ -247,7 +247,7 @@ export class SpellingCorrector {
     const chars = new Int32Array(this.maxLength).fill(this.ids.pad);
     chars.set(ids);
     const out = await this.encoder.run({chars});
-    return {encoder_outputs: out.get('encoder_outputs')!, summary: out.get('summary')!, chars};
+    return {encoder_outputs: out.get('encoder_outputs') as Float32Array, summary: out.get('summary') as Float32Array, chars};
   }
 
   /** `decode_step` once a row: `[logits, h, c]` of each row. */
@@ -260,7 +260,8 @@ export class SpellingCorrector {
         decoder_lstm_c: c[i],
         ...encoded,
       });
-      rows.push([out.get('logits')!, out.get('decoder_lstm_h')!, out.get('decoder_lstm_c')!]);
+      const get = (name: string) => out.get(name) as Float32Array; // the model's outputs are float32
+      rows.push([get('logits'), get('decoder_lstm_h'), get('decoder_lstm_c')]);
     }
     return rows;
   }
