@@ -21,13 +21,13 @@ Needs `npm ci && npm run build` in ondevice-js/ and Debian's `chromium`.
 
 import argparse
 import json
-import statistics
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
 
+from keras_nlpkit.evaluation.metrics import latency_summary
 from keras_nlpkit.ondevice.query_completer import QueryCompleter
 from keras_nlpkit.ondevice.spelling_corrector import SpellingCorrector
 from keras_nlpkit.recipes.serve_demo import PACKAGE
@@ -45,12 +45,6 @@ def read_queries(path, n):
         if len(queries) == n:
             break
     return queries
-
-
-def percentile(values, fraction):
-    """Nearest-rank percentile."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))]
 
 
 def browser_run(model, spelling_model, queries, chromium):
@@ -129,9 +123,10 @@ def main():
         f"responses ({', '.join(f'{ext} {size(n)}' for ext, n in by_type)})"
     )
     for name, ms in (("browser (LiteRT.js)", browser_ms), ("python (LiteRT)", python_ms)):
+        summary = latency_summary([m / 1e3 for m in ms])  # METRICS.md's median and p95
         print(
-            f"per keystroke, {name:20} median {statistics.median(ms):6.2f} ms, "
-            f"p95 {percentile(ms, 0.95):6.2f} ms, max {max(ms):6.2f} ms"
+            f"per keystroke, {name:20} median {summary['median_ms']:6.2f} ms, "
+            f"p95 {summary['p95_ms']:6.2f} ms, max {max(ms):6.2f} ms"
         )
     print(f"identical strips: {same}/{len(typed)}")
 

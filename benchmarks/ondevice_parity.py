@@ -18,11 +18,12 @@ printed beside the other's. Needs `npm ci && npm run build` in ondevice-js/.
 
 import argparse
 import json
-import statistics
 import subprocess
 import time
 from pathlib import Path
 
+from keras_nlpkit.evaluation.metrics import keystrokes
+from keras_nlpkit.evaluation.metrics import latency_summary
 from keras_nlpkit.ondevice import QueryCompleter
 from keras_nlpkit.ondevice import SpellingCorrector
 from keras_nlpkit.text.misspellings import read_pairs
@@ -30,15 +31,6 @@ from keras_nlpkit.text.typos import inject_typos
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMER = ROOT / "ondevice-js" / "bench" / "time_lines.mjs"
-
-
-def keystrokes(queries):
-    typed = []
-    for query in queries:
-        query = " ".join(query.lower().split())
-        if query:
-            typed += [query[:i] for i in range(len(query) + 1)] + [query + " "]
-    return typed
 
 
 def python_run(load, answer, lines):
@@ -72,10 +64,10 @@ def report(name, lines, python, typescript):
             print(f"  first difference {line!r}: python {p} typescript {t}")
             break
     for runtime, result in (("python", python), ("typescript", typescript)):
-        ms = sorted(result["ms"])
+        summary = latency_summary([ms / 1e3 for ms in result["ms"]])  # METRICS.md's rule
         print(
             f"  {runtime:10} load {result['load_ms']:7.0f} ms; per call median "
-            f"{statistics.median(ms):.3f} ms, p95 {ms[int(0.95 * (len(ms) - 1))]:.3f} ms"
+            f"{summary['median_ms']:.3f} ms, p95 {summary['p95_ms']:.3f} ms"
         )
 
 

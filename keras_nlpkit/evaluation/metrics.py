@@ -26,6 +26,17 @@ def latency_summary(seconds):
 PREFIX_LENGTHS = (0, 1, 2, 3)
 
 
+def keystrokes(queries):
+    """What a user types for each query: every prefix of it (lower-cased, single
+    spaces), letter by letter, then its trailing space (asking for the next word)."""
+    typed = []
+    for query in queries:
+        query = " ".join(query.lower().split())
+        if query:
+            typed += [query[:i] for i in range(len(query) + 1)] + [query + " "]
+    return typed
+
+
 def simulate_typing(queries, suggest, k=3, typed_queries=None):
     """Types each query left to right, tapping a suggestion whenever it is right.
 

@@ -65,9 +65,12 @@ def signature_inputs(runner, seed=0):
 
 def signature_tensors(content):
     """`{signature: {"inputs": {name: {"shape", "dtype"}}, "outputs": {...}}}` of a
-    `.tflite` (declared shapes, -1 for a dynamic dimension): what the manifest tells a
-    runtime, so that it can check a file before running it."""
-    interpreter = Interpreter(model_content=content)
+    `.tflite` (its bytes, or an `Interpreter` of them; declared shapes, -1 for a dynamic
+    dimension): what the manifest tells a runtime, so that it can check a file before
+    running it."""
+    interpreter = (
+        content if isinstance(content, Interpreter) else Interpreter(model_content=content)
+    )
     tensors = {}
     for signature in sorted(interpreter.get_signature_list()):
         runner = interpreter.get_signature_runner(signature)
@@ -90,9 +93,8 @@ def signature_tensors(content):
 def dynamic_inputs(interpreter):
     """`{signature: [input names with a dimension declared -1]}` (LiteRT.js needs none)."""
     found = {}
-    for signature in interpreter.get_signature_list():
-        details = interpreter.get_signature_runner(signature).get_input_details()
-        names = sorted(n for n, d in details.items() if -1 in list(d["shape_signature"]))
+    for signature, tensors in signature_tensors(interpreter).items():
+        names = [name for name, tensor in tensors["inputs"].items() if -1 in tensor["shape"]]
         if names:
             found[signature] = names
     return found

@@ -31,6 +31,7 @@ A network is exported (float32 and int8, builtin ops, a streaming `step`) and
 on-device runtime, one `step` call a token, as a phone would.
 """
 
+import collections
 import dataclasses
 import json
 import math
@@ -138,13 +139,13 @@ def stream(tokenizer, lines):
 
 
 def build_vocabulary(lines, config):
-    counts = {}
-    for line in lines:
-        for word in line.split():
-            counts[word] = counts.get(word, 0) + 1
-    kept = sorted((w for w, n in counts.items() if n >= config.min_word_count and w != "<unk>"),
-                  key=lambda w: (-counts[w], w))  # fmt: skip
-    kept = [w for w in kept if w not in ("<s>", "</s>")][: config.vocabulary_size - 3]
+    """The `vocabulary_size` words, most frequent first (`AdaptiveSoftmax` needs that
+    order), after `<unk>`, `<s>` and `</s>`."""
+    counts = collections.Counter(word for line in lines for word in line.split())
+    for special in ("<unk>", "<s>", "</s>"):
+        counts.pop(special, None)
+    kept = sorted((w for w, n in counts.items() if n >= config.min_word_count),
+                  key=lambda w: (-counts[w], w))[: config.vocabulary_size - 3]  # fmt: skip
     if not kept:
         raise UserInputError(
             f"--min-word-count leaves no word. Received: min_word_count={config.min_word_count}"
@@ -342,8 +343,7 @@ def evaluate(model_dir, text_file, max_words=0, argument="--text"):
     config = LMConfig(**training.read_run(model_dir, RECIPE)["config"])
     tokenizer = load_tokenizer(model_dir / "tokenizer.json", "--model")
     lines = read_lines(text_file, argument)
-    lines = first_words([line.lower() for line in lines], max_words) if max_words else lines
-    ids = stream(tokenizer, [line.lower() for line in lines])
+    ids = stream(tokenizer, first_words(lines, max_words) if max_words else lines)  # lower-cases
     result = {
         "words": len(ids),
         "unknown_words": int(np.sum(ids == WordTokenizer.unknown_id)),

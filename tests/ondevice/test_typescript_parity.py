@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from keras_nlpkit.evaluation.metrics import keystrokes
 from tests.corpora import QUERIES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,15 +31,6 @@ def node():
     if not (PACKAGE / "dist" / "cli.js").is_file():
         pytest.fail("ondevice-js/ is not built: run `npm ci && npm run build` in ondevice-js/")
     return path
-
-
-def keystrokes(queries):
-    """Every prefix of every query as a user types it, then its trailing space."""
-    typed = []
-    for query in queries:
-        query = " ".join(query.lower().split())
-        typed += [query[:i] for i in range(len(query) + 1)] + [query + " "]
-    return typed
 
 
 def strips(command, typed):
