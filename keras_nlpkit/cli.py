@@ -103,8 +103,28 @@ def _parser(argv):
         if (command, recipe) == _selected(argv):
             loaded = _import_quietly(f"keras_nlpkit.recipes.{module}")
             loaded.add_arguments(sub)
-            sub.set_defaults(run=loaded.run)
+            run = loaded.run
+            if command == "train":  # every training recipe scales out alike
+                from keras_nlpkit.recipes import distribution
+
+                distribution.add_arguments(sub)
+                run = _distributed(loaded.run)
+            sub.set_defaults(run=run)
     return parser
+
+
+def _distributed(run):
+    """`run`, after choosing the engine its `--distribution` flags ask for."""
+
+    def run_distributed(args):
+        from keras_nlpkit.recipes import distribution
+
+        plan = distribution.configure_from_arguments(args)
+        if plan.mode != "none":
+            print(f"nlpkit: training {plan.describe()}", file=sys.stderr)
+        run(args)
+
+    return run_distributed
 
 
 def _import_quietly(name):

@@ -186,7 +186,7 @@ class RecurrentLayer(keras.layers.Layer):
         """Zeroes the carried state of a stateful layer."""
         if self.state_variables is not None:
             for variable in self.state_variables:
-                variable.assign(ops.zeros_like(variable))
+                variable.assign(ops.zeros(variable.shape, variable.dtype))
 
     def _validate_initial_state(self, initial_state, batch_size):
         if not isinstance(initial_state, (list, tuple)):

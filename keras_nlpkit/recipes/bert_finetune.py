@@ -24,7 +24,6 @@ accuracy of both, sizes, seconds).
 """
 
 import dataclasses
-import json
 import math
 import time
 from pathlib import Path
@@ -41,6 +40,7 @@ from keras_nlpkit.models import BertClassifier
 from keras_nlpkit.models import BertPreprocessor
 from keras_nlpkit.models.bert.bert_backbone import BERT_SIZES
 from keras_nlpkit.models.bert.bert_preprocessor import SPECIAL_TOKENS
+from keras_nlpkit.recipes import distribution
 from keras_nlpkit.recipes import training
 from keras_nlpkit.recipes.arguments import RecipeConfig
 from keras_nlpkit.recipes.arguments import add_config_arguments
@@ -95,20 +95,15 @@ def add_arguments(parser):
 
 def run(args):
     config = config_from_arguments(BertFinetuneConfig, args)
-    print(
-        json.dumps(
-            train(
-                args.task,
-                args.data,
-                args.out,
-                config,
-                pretrained=args.pretrained,
-                vocabulary=args.vocabulary,
-            ),
-            indent=2,
-            sort_keys=True,
-        )
+    metrics = train(
+        args.task,
+        args.data,
+        args.out,
+        config,
+        pretrained=args.pretrained,
+        vocabulary=args.vocabulary,
     )
+    training.print_metrics(metrics, indent=2, sort_keys=True)
 
 
 def load_preprocessor_and_backbone(pretrained, vocabulary, config, sentences):
@@ -170,17 +165,27 @@ def bag_of_embeddings(vocabulary_size, dim, num_classes):
     return keras.Model(token_ids, logits, name="bag_of_embeddings")
 
 
-def _fit(model, train_data, dev_data, epochs, optimizer, out_dir, verbose):
-    model.compile(
-        optimizer,
-        keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=[keras.metrics.SparseCategoricalAccuracy("accuracy")],
-    )
-    fitted = training.fit(
-        model, train_data, out_dir, epochs=epochs, verbose=verbose, validation_data=dev_data
-    )
+def _fit(build, train_data, dev_data, epochs, optimizer, out_dir, verbose):
+    """(the trained model, its dev scores), built by `build()` with `optimizer()`.
+
+    (None, None) on a process other than 0 of a distributed run.
+    """
+    plan = distribution.current()
+    with plan.scope():
+        model = build()
+        model.compile(
+            optimizer(),
+            keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+            metrics=[keras.metrics.SparseCategoricalAccuracy("accuracy")],
+        )
+        fitted = training.fit(
+            model, train_data, out_dir, epochs=epochs, verbose=verbose, validation_data=dev_data
+        )
+    model = plan.local(model)
+    if model is None:
+        return None, None
     scores = model.evaluate(dev_data, return_dict=True, verbose=0)
-    return {
+    return model, {
         "dev_accuracy": round(float(scores["accuracy"]), 4),
         "dev_loss": round(float(scores["loss"]), 4),
         "training_seconds": round(fitted.seconds, 1),
@@ -231,31 +236,40 @@ def train(task, data, out_dir, config=None, pretrained=None, vocabulary=None, ve
     )
 
     steps = config.epochs * math.ceil(len(train_set) / config.batch_size)
-    optimizer = training.adamw_with_warmup(
-        config.learning_rate, steps, config.warmup_fraction, config.weight_decay
+
+    def optimizer():
+        return training.adamw_with_warmup(
+            config.learning_rate, steps, config.warmup_fraction, config.weight_decay
+        )
+
+    backbone = distribution.current().adopt(backbone)
+    classifier, bert = _fit(
+        lambda: BertClassifier(backbone, len(labels), dropout=config.dropout, name="bert"),
+        train_data,
+        dev_data,
+        config.epochs,
+        optimizer,
+        out_dir / "bert",
+        verbose,
     )
-    classifier = BertClassifier(backbone, len(labels), dropout=config.dropout, name="bert")
-    bert = _fit(
-        classifier, train_data, dev_data, config.epochs, optimizer, out_dir / "bert", verbose
-    )
-    save_model_atomically(classifier, out_dir / "model.keras")
-    log(f"BERT dev accuracy {bert['dev_accuracy']:.4f}")
+    if classifier is not None:  # process 0 writes the outputs
+        save_model_atomically(classifier, out_dir / "model.keras")
+        log(f"BERT dev accuracy {bert['dev_accuracy']:.4f}")
 
     def ids_only(x, y):
         return x["token_ids"], y
 
-    baseline_model = bag_of_embeddings(
-        preprocessor.vocabulary_size, config.baseline_dim, len(labels)
-    )
-    baseline = _fit(
-        baseline_model,
+    baseline_model, baseline = _fit(
+        lambda: bag_of_embeddings(preprocessor.vocabulary_size, config.baseline_dim, len(labels)),
         train_data.map(ids_only),
         dev_data.map(ids_only),
         config.epochs,
-        keras.optimizers.Adam(config.baseline_learning_rate),
+        lambda: keras.optimizers.Adam(config.baseline_learning_rate),
         out_dir / "baseline",
         verbose,
     )
+    if baseline_model is None:
+        return None
     save_model_atomically(baseline_model, out_dir / "baseline.keras")
     log(f"bag-of-embeddings dev accuracy {baseline['dev_accuracy']:.4f}")
 

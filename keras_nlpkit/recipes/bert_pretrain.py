@@ -24,7 +24,6 @@ starts from), `model.keras` (backbone + both heads), `logs/`
 """
 
 import dataclasses
-import json
 import time
 
 import keras
@@ -40,6 +39,7 @@ from keras_nlpkit.models import BertPreprocessor
 from keras_nlpkit.models import BertPretrainer
 from keras_nlpkit.models.bert.bert_backbone import BERT_SIZES
 from keras_nlpkit.models.bert.bert_preprocessor import SPECIAL_TOKENS
+from keras_nlpkit.recipes import distribution
 from keras_nlpkit.recipes import training
 from keras_nlpkit.recipes.arguments import RecipeConfig
 from keras_nlpkit.recipes.arguments import add_config_arguments
@@ -84,7 +84,9 @@ def add_arguments(parser):
 
 def run(args):
     config = config_from_arguments(BertPretrainConfig, args)
-    print(json.dumps(train(args.corpus, args.out, config, verbose=2), indent=2, sort_keys=True))
+    training.print_metrics(
+        train(args.corpus, args.out, config, verbose=2), indent=2, sort_keys=True
+    )
 
 
 def pretraining_dataset(preprocessor, first, second, is_next, batch_size, seed, training):
@@ -207,23 +209,30 @@ def train(corpus_files, out_dir, config=None, verbose=1, log=print):
         config.seed,
         training=False,
     )
-    backbone = BertBackbone.from_size(
-        config.size,
-        preprocessor.vocabulary_size,
-        max_sequence_length=config.sequence_length,
-        dropout=config.dropout,
-    )
-    model = BertPretrainer(backbone)
-    compile_pretrainer(model, config, config.epochs * config.steps_per_epoch)
-    fitted = training.fit(
-        model,
-        train_data,
-        out_dir,
-        epochs=config.epochs,
-        verbose=verbose,
-        learning_rate=config.learning_rate,
-        steps_per_epoch=config.steps_per_epoch,
-    )
+    plan = distribution.current()
+    with plan.scope():
+        backbone = BertBackbone.from_size(
+            config.size,
+            preprocessor.vocabulary_size,
+            max_sequence_length=config.sequence_length,
+            dropout=config.dropout,
+        )
+        model = BertPretrainer(backbone)
+        compile_pretrainer(model, config, config.epochs * config.steps_per_epoch)
+        fitted = training.fit(
+            model,
+            train_data,
+            out_dir,
+            epochs=config.epochs,
+            verbose=verbose,
+            learning_rate=config.learning_rate,
+            steps_per_epoch=config.steps_per_epoch,
+        )
+    steps = int(model.optimizer.iterations.numpy())
+    model = plan.local(model)
+    if model is None:  # process 0 writes the outputs
+        return None
+    backbone = model.backbone
     scores = model.evaluate(dev_data, return_dict=True, verbose=0)
     save_model_atomically(backbone, out_dir / "backbone.keras")
     save_model_atomically(model, out_dir / "model.keras")
@@ -236,7 +245,7 @@ def train(corpus_files, out_dir, config=None, verbose=1, log=print):
         "documents": len(documents),
         "vocabulary_size": preprocessor.vocabulary_size,
         "parameters": backbone.count_params(),
-        "steps": int(model.optimizer.iterations.numpy()),
+        "steps": steps,
         "seconds": {
             "vocabulary": round(vocabulary_seconds, 1),
             "training": round(fitted.seconds, 1),

@@ -16,7 +16,6 @@ DIR receives `recipe.json` (the config: everything needed to rebuild),
 """
 
 import dataclasses
-import json
 import math
 from pathlib import Path
 
@@ -31,6 +30,7 @@ from keras_nlpkit.files import save_model_atomically
 from keras_nlpkit.layers import LSTM
 from keras_nlpkit.ondevice.character_tokenizer import CharacterTokenizer
 from keras_nlpkit.ondevice.tokenizer_file import load_tokenizer
+from keras_nlpkit.recipes import distribution
 from keras_nlpkit.recipes import training
 from keras_nlpkit.recipes.arguments import RecipeConfig
 from keras_nlpkit.recipes.arguments import add_config_arguments
@@ -73,7 +73,7 @@ def add_arguments(parser):
 def run(args):
     config = config_from_arguments(CharLMConfig, args)
     texts = [read_text(path, "--corpus") for path in args.corpus]
-    print(json.dumps(train(texts, args.out, config, inputs=args.corpus), indent=2))
+    training.print_metrics(train(texts, args.out, config, inputs=args.corpus), indent=2)
 
 
 def build_vocabulary(text, min_count):
@@ -182,16 +182,21 @@ def train(corpus_texts, out_dir, config, verbose=1, inputs=()):
     # The vocabulary goes first: the backup only makes sense with it.
     atomic_write_json(out_dir / "tokenizer.json", CharacterTokenizer(vocabulary).get_config())
 
-    model = build_model(len(vocabulary), config)
-    fitted = training.fit(
-        model,
-        train_data,
-        out_dir,
-        epochs=config.epochs,
-        verbose=verbose,
-        learning_rate=config.learning_rate,
-        validation_data=validation_data,
-    )
+    plan = distribution.current()
+    with plan.scope():
+        model = build_model(len(vocabulary), config)
+        fitted = training.fit(
+            model,
+            train_data,
+            out_dir,
+            epochs=config.epochs,
+            verbose=verbose,
+            learning_rate=config.learning_rate,
+            validation_data=validation_data,
+        )
+    model = plan.local(model)
+    if model is None:  # process 0 writes the outputs
+        return None
 
     model_path = out_dir / "model.keras"
     save_model_atomically(model, model_path)

@@ -18,7 +18,6 @@ time per phase, pair updates per second, peak memory).
 """
 
 import dataclasses
-import json
 import resource
 import time
 from typing import ClassVar
@@ -35,6 +34,7 @@ from keras_nlpkit.models import GloVeAdagrad
 from keras_nlpkit.models import GloVeLoss
 from keras_nlpkit.models import WordVectors
 from keras_nlpkit.models import glove_dataset
+from keras_nlpkit.recipes import distribution
 from keras_nlpkit.recipes import training
 from keras_nlpkit.recipes.arguments import RecipeConfig
 from keras_nlpkit.recipes.arguments import add_config_arguments
@@ -83,7 +83,7 @@ def add_arguments(parser):
 
 def run(args):
     config = config_from_arguments(GloVeConfig, args)
-    print(json.dumps(train(args.corpus, args.out, config), indent=2, sort_keys=True))
+    training.print_metrics(train(args.corpus, args.out, config), indent=2, sort_keys=True)
 
 
 def _check_corpus(paths):
@@ -152,24 +152,29 @@ def train(corpus_files, out_dir, config=None, verbose=1, log=print):
         alpha=config.alpha,
         seed=config.seed,
     )
-    model = GloVe(len(counts.words), config.dim)
-    # No XLA: its CPU scatter is slower than TF's sorted segment sum. 16 steps per
-    # call of the compiled function halve Keras' per-step overhead at this step size.
-    model.compile(
-        optimizer=GloVeAdagrad(config.learning_rate),
-        loss=GloVeLoss(),
-        jit_compile=False,
-        steps_per_execution=16,
-    )
-    stream_seconds = time.perf_counter() - prepared
-    fitted = training.fit(
-        model,
-        data,
-        out_dir,
-        epochs=config.epochs,
-        verbose=verbose,
-        learning_rate=config.learning_rate,
-    )
+    plan = distribution.current()
+    with plan.scope():
+        model = GloVe(len(counts.words), config.dim)
+        # No XLA: its CPU scatter is slower than TF's sorted segment sum. 16 steps per
+        # call of the compiled function halve Keras' per-step overhead at this step size.
+        model.compile(
+            optimizer=GloVeAdagrad(config.learning_rate),
+            loss=GloVeLoss(),
+            jit_compile=False,
+            steps_per_execution=16,
+        )
+        stream_seconds = time.perf_counter() - prepared
+        fitted = training.fit(
+            model,
+            data,
+            out_dir,
+            epochs=config.epochs,
+            verbose=verbose,
+            learning_rate=config.learning_rate,
+        )
+    model = plan.local(model)
+    if model is None:  # process 0 writes the outputs
+        return None
     losses = fitted.history.get("loss", [])
 
     vectors = WordVectors(counts.words, model.word_vectors())

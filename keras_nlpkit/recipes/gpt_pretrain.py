@@ -35,7 +35,6 @@ DIR receives `recipe.json`, `model.keras`, `vocabulary.txt` (one piece a line),
 
 import collections
 import dataclasses
-import json
 import math
 import time
 from pathlib import Path
@@ -52,6 +51,7 @@ from keras_nlpkit.files import save_model_atomically
 from keras_nlpkit.models import GPTBackbone
 from keras_nlpkit.models import GPTCausalLM
 from keras_nlpkit.models.gpt.gpt_backbone import check_vocabulary_match
+from keras_nlpkit.recipes import distribution
 from keras_nlpkit.recipes import training
 from keras_nlpkit.recipes.arguments import RecipeConfig
 from keras_nlpkit.recipes.arguments import add_config_arguments
@@ -116,7 +116,9 @@ def add_arguments(parser):
 
 def run(args):
     config = config_from_arguments(GPTPretrainConfig, args)
-    print(json.dumps(train(args.corpus, args.out, config, verbose=1), indent=2, sort_keys=True))
+    training.print_metrics(
+        train(args.corpus, args.out, config, verbose=1), indent=2, sort_keys=True
+    )
 
 
 # === Model and data ===
@@ -259,21 +261,26 @@ def train(corpus_files, out_dir, config, verbose=1, log=print):
     )
 
     data, windows = training_data(ids, config)
-    model = build_model(config, encoder.vocabulary_size)
-    model(np.zeros((1, config.sequence_length), "int32"))  # built, for BackupAndRestore
-    # One long epoch: back up every 200 steps so a killed run resumes mid-way.
-    fitted = training.fit(
-        model,
-        data,
-        out_dir,
-        epochs=1,
-        save_freq=200,
-        callbacks=[training.stop_after(config.train_seconds)],
-        verbose=verbose,
-        learning_rate=config.learning_rate,
-        steps_per_epoch=config.max_steps,
-    )
+    plan = distribution.current()
+    with plan.scope():
+        model = build_model(config, encoder.vocabulary_size)
+        model(np.zeros((1, config.sequence_length), "int32"))  # built, for BackupAndRestore
+        # One long epoch: back up every 200 steps so a killed run resumes mid-way.
+        fitted = training.fit(
+            model,
+            data,
+            out_dir,
+            epochs=1,
+            save_freq=200,
+            callbacks=[training.stop_after(config.train_seconds)],
+            verbose=verbose,
+            learning_rate=config.learning_rate,
+            steps_per_epoch=config.max_steps,
+        )
     steps = int(model.optimizer.iterations.numpy())
+    model = plan.local(model)
+    if model is None:  # process 0 writes the outputs
+        return None
     save_model_atomically(model, out_dir / "model.keras")
     metrics = {
         "tokenization": "WordPiece (cased, whitespace words, [EOL] per line)",

@@ -33,7 +33,6 @@ on-device runtime, one `step` call a token, as a phone would.
 
 import collections
 import dataclasses
-import json
 import math
 import time
 from pathlib import Path
@@ -57,6 +56,7 @@ from keras_nlpkit.ondevice.on_device_model import OnDeviceModel
 from keras_nlpkit.ondevice.on_device_model import log_softmax
 from keras_nlpkit.ondevice.tokenizer_file import load_tokenizer
 from keras_nlpkit.ondevice.word_tokenizer import WordTokenizer
+from keras_nlpkit.recipes import distribution
 from keras_nlpkit.recipes import training
 from keras_nlpkit.recipes.arguments import RecipeConfig
 from keras_nlpkit.recipes.arguments import add_config_arguments
@@ -129,7 +129,7 @@ def add_arguments(parser):
 
 def run(args):
     config = config_from_arguments(LMConfig, args)
-    print(json.dumps(train(args.corpus, args.out, config), indent=2))
+    training.print_metrics(train(args.corpus, args.out, config), indent=2)
 
 
 def stream(tokenizer, lines):
@@ -296,38 +296,59 @@ def train(corpus_files, out_dir, config, verbose=1, log=print):
     else:
         stateful = config.state == "stateful" and config.architecture != "ffnn"
         trainer = config.output == "adaptive"
-        model = build_model(
-            config, len(tokenizer.vocabulary), config.batch_size, stateful, trainer=trainer
-        )
-        fitted = training.fit(
-            model,
-            training_data(ids, config),
-            out_dir,
-            epochs=config.epochs,
-            callbacks=[training.stop_after(config.train_seconds), ResetStates()],
-            verbose=verbose,
-            learning_rate=config.learning_rate,
-            save_freq=200,
-        )
+        plan = distribution.current()
+        if stateful and plan.strategy is not None:
+            raise UserInputError(
+                "--state stateful: under TensorFlow's MirroredStrategy each replica would "
+                "need its own rows of the state; train it on JAX (KERAS_BACKEND=jax), where "
+                f"the state is one (batch, units) array laid out with the batch. Received: "
+                f"--distribution {plan.mode} with {plan.replicas} replicas"
+            )
+        with plan.scope():
+            model = build_model(
+                config, len(tokenizer.vocabulary), config.batch_size, stateful, trainer=trainer
+            )
+            fitted = training.fit(
+                model,
+                training_data(ids, config),
+                out_dir,
+                epochs=config.epochs,
+                callbacks=[training.stop_after(config.train_seconds), ResetStates()],
+                verbose=verbose,
+                learning_rate=config.learning_rate,
+                save_freq=200,
+            )
+        model = plan.local(model)
+        if model is None:  # process 0 writes the outputs
+            return None
         if stateful or trainer:  # what a phone streams: the same weights, any batch, no state
             inference = build_model(config, len(tokenizer.vocabulary), compiled=False)
             inference.set_weights(model.get_weights())
             model = inference
         save_model_atomically(model, out_dir / training.MODEL_FILE)
-        report = export(
-            model,
-            out_dir / "export",
-            quantize=["float32", "int8"],
-            representative_data=calibration_file(model, ids, out_dir, config),
-            tokenizer=tokenizer,
-            log=log if verbose else (lambda *_: None),
-        )
+        representative = calibration_file(model, ids, out_dir, config)
         metrics.update(
             parameters=int(model.count_params()),
             fit_seconds=round(fitted.seconds, 1),
             train_loss=fitted.last("loss"),
-            int8_bytes=report["variants"]["int8"]["bytes"],
         )
+        if not training.exports_here(
+            log,
+            f"KERAS_BACKEND=tensorflow nlpkit export {out_dir / training.MODEL_FILE} --out "
+            f"{out_dir / 'export'} --quantize float32,int8 --representative-data {representative}",
+        ):
+            metrics["seconds"] = round(time.perf_counter() - start, 1)
+            atomic_write_json(out_dir / "metrics.json", metrics)
+            return metrics  # the backup stays until the export: `finish` is not called
+        report = export(
+            model,
+            out_dir / "export",
+            quantize=["float32", "int8"],
+            representative_data=representative,
+            tokenizer=tokenizer,
+            log=log if verbose else (lambda *_: None),
+        )
+        metrics["int8_bytes"] = report["variants"]["int8"]["bytes"]
     metrics["seconds"] = round(time.perf_counter() - start, 1)  # with the export
     if config.eval_text:
         metrics.update(evaluate(out_dir, config.eval_text, config.eval_max_words))

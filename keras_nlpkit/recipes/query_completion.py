@@ -29,7 +29,6 @@ DIR receives `recipe.json`, `model.keras`, `tokenizer.json`, `metrics.json`,
 """
 
 import dataclasses
-import json
 
 import keras
 import numpy as np
@@ -48,6 +47,7 @@ from keras_nlpkit.ondevice.interpolated_ngram import NGRAM_FILE
 from keras_nlpkit.ondevice.lexicon import LEXICON_FILE
 from keras_nlpkit.ondevice.query_completer import KIND
 from keras_nlpkit.ondevice.word_tokenizer import WordTokenizer
+from keras_nlpkit.recipes import distribution
 from keras_nlpkit.recipes import training
 from keras_nlpkit.recipes.arguments import RecipeConfig
 from keras_nlpkit.recipes.arguments import add_config_arguments
@@ -104,7 +104,7 @@ def add_arguments(parser):
 
 def run(args):
     config = config_from_arguments(QueryCompletionConfig, args)
-    print(json.dumps(train(args.corpus, args.out, config), indent=2))
+    training.print_metrics(train(args.corpus, args.out, config), indent=2)
 
 
 def build_vocabulary(counts, size):
@@ -210,17 +210,24 @@ def train(corpus_files, out_dir, config, verbose=1, log=print, export_variants=N
     )
 
     keras.utils.set_random_seed(config.seed)
-    model = build_model(tokenizer.vocabulary_size, config)
-    fitted = training.fit(
-        model,
-        dataset(train_queries, tokenizer, config, shuffle=True),
-        out_dir,
-        epochs=config.epochs,
-        verbose=verbose,
-        learning_rate=config.learning_rate,
-        validation_data=dataset(dev_queries, tokenizer, config, shuffle=False),
-    )
+    plan = distribution.current()
+    with plan.scope():
+        model = build_model(tokenizer.vocabulary_size, config)
+        fitted = training.fit(
+            model,
+            dataset(train_queries, tokenizer, config, shuffle=True),
+            out_dir,
+            epochs=config.epochs,
+            verbose=verbose,
+            learning_rate=config.learning_rate,
+            validation_data=dataset(dev_queries, tokenizer, config, shuffle=False),
+        )
+    model = plan.local(model)
+    if model is None:  # process 0 writes the outputs
+        return None
     save_model_atomically(model, out_dir / "model.keras")
+    if not training.exports_here(log, training.RERUN_TO_EXPORT):
+        return None
 
     # Calibration lines for int8: training queries, as the model reads them (`<s>` first).
     rng = np.random.default_rng(config.seed)

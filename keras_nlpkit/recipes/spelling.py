@@ -61,6 +61,7 @@ from keras_nlpkit.ondevice.lexicon import KNOWN_WORDS_FILE
 from keras_nlpkit.ondevice.lexicon import LEXICON_FILE
 from keras_nlpkit.ondevice.lexicon import parse_lexicon
 from keras_nlpkit.ondevice.spelling_corrector import KIND
+from keras_nlpkit.recipes import distribution
 from keras_nlpkit.recipes import training
 from keras_nlpkit.recipes.arguments import RecipeConfig
 from keras_nlpkit.recipes.arguments import add_config_arguments
@@ -146,7 +147,7 @@ def add_arguments(parser):
 
 def run(args):
     config = config_from_arguments(SpellingConfig, args, base=PRESETS[args.preset]())
-    print(json.dumps(train(args.out, config, pair_files=args.pairs), indent=2))
+    training.print_metrics(train(args.out, config, pair_files=args.pairs), indent=2)
 
 
 # --- data ----------------------------------------------------------------------------------
@@ -267,22 +268,27 @@ def train(out_dir, config=None, pair_files=None, log=print, verbose=2):
     validation_data, validation_steps = spelling_dataset(
         heldout, config.batch_size, config.max_word_length, shuffle=False, seed=0
     )
-    model = build_model(config)
-    log(
-        f"Training {model.count_params():,} parameters on {len(train_pairs):,} pairs "
-        f"({config.epochs} x {config.steps_per_epoch} steps of {config.batch_size})"
-    )
-    fitted = training.fit(
-        model,
-        train_data,
-        out_dir,
-        epochs=config.epochs,
-        verbose=verbose,
-        learning_rate=config.learning_rate,
-        steps_per_epoch=config.steps_per_epoch,
-        validation_data=validation_data,
-        validation_steps=validation_steps,
-    )
+    plan = distribution.current()
+    with plan.scope():
+        model = build_model(config)
+        log(
+            f"Training {model.count_params():,} parameters on {len(train_pairs):,} pairs "
+            f"({config.epochs} x {config.steps_per_epoch} steps of {config.batch_size})"
+        )
+        fitted = training.fit(
+            model,
+            train_data,
+            out_dir,
+            epochs=config.epochs,
+            verbose=verbose,
+            learning_rate=config.learning_rate,
+            steps_per_epoch=config.steps_per_epoch,
+            validation_data=validation_data,
+            validation_steps=validation_steps,
+        )
+    model = plan.local(model)
+    if model is None:  # process 0 writes the outputs
+        return None
     save_model_atomically(model, out_dir / "model.keras")
     metrics = {
         "train_seconds": round(fitted.seconds, 1),
@@ -293,6 +299,8 @@ def train(out_dir, config=None, pair_files=None, log=print, verbose=2):
         "data": info,
     }
     atomic_write_json(out_dir / "metrics.json", metrics)
+    if not training.exports_here(log, training.RERUN_TO_EXPORT):
+        return metrics
     export_model(out_dir, model=model, config=config, log=log)
     training.finish(out_dir)
     return metrics

@@ -8,7 +8,9 @@ input files. `fit` runs `model.fit` with what every recipe needs —
 `BackupAndRestore` (rerun the same command to resume after a kill), TensorBoard
 logs and `TerminateOnNaN` — and applies the one NaN rule: a non-finite loss in
 the history raises `TrainingError`, whatever stopped the run. `finish` removes the
-backup once the recipe's outputs are written.
+backup once the recipe's outputs are written. Under a distribution
+(`keras_nlpkit.recipes.distribution`) process 0 alone writes the backup, the logs
+and the history; every process restores from the backup.
 """
 
 import dataclasses
@@ -30,6 +32,7 @@ from keras_nlpkit.errors import UserInputError
 from keras_nlpkit.files import atomic_write_json
 from keras_nlpkit.ondevice.model_folder import RECIPE_FILE
 from keras_nlpkit.ondevice.model_folder import read_json
+from keras_nlpkit.recipes import distribution
 from keras_nlpkit.recipes.arguments import flag
 
 BACKUP = "backup"
@@ -164,7 +167,17 @@ def fit(
         **fit_arguments: `validation_data`, `steps_per_epoch`, ...
     """
     out_dir = Path(out_dir)
-    _set_aside_a_damaged_backup(out_dir / BACKUP)
+    plan = distribution.current()
+    if plan.is_chief:
+        _set_aside_a_damaged_backup(out_dir / BACKUP)
+    data = _even_batches(data, plan.replicas)
+    if "validation_data" in fit_arguments:
+        fit_arguments["validation_data"] = _even_batches(
+            fit_arguments["validation_data"], plan.replicas
+        )
+    backup = _Backup(str(out_dir / BACKUP), save_freq=save_freq, delete_checkpoint=False)
+    logs = [keras.callbacks.TensorBoard(str(out_dir / "logs"))] if plan.is_chief else []
+    verbose = verbose if plan.is_chief else 0  # one progress bar, process 0's
     start = time.perf_counter()
     with warnings.catch_warnings():
         if "steps_per_epoch" not in fit_arguments:
@@ -173,14 +186,7 @@ def fit(
         history = model.fit(
             data,
             epochs=epochs,
-            callbacks=[
-                keras.callbacks.BackupAndRestore(
-                    str(out_dir / BACKUP), save_freq=save_freq, delete_checkpoint=False
-                ),
-                keras.callbacks.TensorBoard(str(out_dir / "logs")),
-                keras.callbacks.TerminateOnNaN(),
-                *callbacks,
-            ],
+            callbacks=[backup, *logs, keras.callbacks.TerminateOnNaN(), *callbacks],
             shuffle=False,
             verbose=verbose,
             **fit_arguments,
@@ -191,7 +197,8 @@ def fit(
     )
     losses = result.history.get("loss", [])
     if any(not math.isfinite(value) for value in losses):
-        shutil.rmtree(out_dir / BACKUP, ignore_errors=True)  # it holds the diverged weights
+        if plan.is_chief:  # the backup holds the diverged weights
+            shutil.rmtree(out_dir / BACKUP, ignore_errors=True)
         now = f" (now {learning_rate})" if learning_rate is not None else ""
         raise TrainingError(
             f"{model.name}: training stopped at epoch {len(losses)}: the loss "
@@ -200,8 +207,69 @@ def fit(
     stored = out_dir / HISTORY_FILE
     if not losses and stored.is_file():  # resumed after the last epoch: that fit's figures
         return Fit(**read_json(stored, "--out"))
-    atomic_write_json(stored, dataclasses.asdict(result))
+    if plan.is_chief:
+        atomic_write_json(stored, dataclasses.asdict(result))
     return result
+
+
+class _Backup(keras.callbacks.BackupAndRestore):
+    """Keras' backup, written by process 0 alone; every process restores from it."""
+
+    def _save_model(self):
+        plan = distribution.current()
+        if plan.is_chief:
+            with plan.outside():
+                super()._save_model()
+
+
+def _even_batches(data, replicas):
+    """On JAX, the batches of a `tf.data` stream that split evenly over `replicas`.
+
+    JAX lays each batch out over the replicas and refuses a batch it cannot split:
+    an epoch's last, shorter one is skipped, and a stream whose first batch does
+    not split is refused. TensorFlow's strategies split unevenly.
+    """
+    if replicas == 1 or keras.backend.backend() != "jax":
+        return data
+    import tensorflow as tf
+
+    if not isinstance(data, tf.data.Dataset):
+        return data
+    from tensorflow.python.data.experimental.ops import distribute
+
+    # Read from the pipeline's graph, as Keras' own sharding does: drawing a batch
+    # would start a shuffled stream's epochs one permutation later.
+    rows = int(distribute.compute_batch_size(data))
+    if rows > 0 and rows % replicas:
+        raise UserInputError(
+            f"--batch-size: a global batch of {rows} rows does not split over "
+            f"{replicas} replicas; choose a multiple of {replicas}. Received: {rows}"
+        )
+    return data.filter(lambda *batch: tf.shape(tf.nest.flatten(batch)[0])[0] % replicas == 0)
+
+
+def exports_here(log, how):
+    """Whether this backend can export to TFLite (TensorFlow); if not, logs `how` to.
+
+    A model trained on JAX is saved as a backend-neutral `.keras` and the backup is
+    kept; the TFLite files come from TensorFlow.
+    """
+    if keras.backend.backend() == "tensorflow":
+        return True
+    log(f"Trained on {keras.backend.backend()}; the TFLite export needs TensorFlow: {how}")
+    return False
+
+
+RERUN_TO_EXPORT = (
+    "rerun the same command with KERAS_BACKEND=tensorflow (it resumes from the backup, "
+    "trains no further, and exports)"
+)
+
+
+def print_metrics(metrics, **dumps_arguments):
+    """Prints a recipe's metrics as JSON; nothing on a process that wrote none (not 0)."""
+    if metrics is not None:
+        print(json.dumps(metrics, **dumps_arguments))
 
 
 def finish(out_dir):

@@ -14,6 +14,7 @@ from keras_nlpkit.models.activations import gelu_approximate
 from keras_nlpkit.models.backbone import Backbone
 from keras_nlpkit.models.keras_hub_interop import arguments_of
 from keras_nlpkit.models.keras_hub_interop import load_keras_hub_backbone
+from keras_nlpkit.models.transformer_layout_map import transformer_layout_map
 
 # Configurations of the BERT family (Turc et al., 2019, and Devlin et al., 2019):
 # num_layers, hidden_dim, num_heads; the FFN is 4x the hidden size.
@@ -83,6 +84,9 @@ class BertBackbone(Backbone):
         - [Devlin et al., 2019](https://arxiv.org/abs/1810.04805)
         - [Turc et al., 2019](https://arxiv.org/abs/1908.08962) (the small sizes)
     """
+
+    # keras-hub's name for it: how the weights shard over a device mesh (JAX).
+    get_layout_map = staticmethod(transformer_layout_map)
 
     # The constructor arguments, saved by `get_config`; keras-hub's BertBackbone
     # takes the same ones, so they also carry the configuration across.

@@ -14,6 +14,7 @@ from keras_nlpkit.models.backbone import Backbone
 from keras_nlpkit.models.keras_hub_interop import arguments_of
 from keras_nlpkit.models.keras_hub_interop import is_preset_dir
 from keras_nlpkit.models.keras_hub_interop import load_keras_hub_backbone
+from keras_nlpkit.models.transformer_layout_map import transformer_layout_map
 
 # `activation` names a GPTBackbone accepts → the feedforward activation of its blocks.
 # Both export to TFLite's builtin GELU (exact, or with its `approximate` flag).
@@ -76,6 +77,9 @@ class GPTBackbone(Backbone):
     References:
         - [Radford et al., 2019](https://cdn.openai.com/better-language-models/language_models_are_unsupervised_multitask_learners.pdf)
     """
+
+    # keras-hub's name for it: how the weights shard over a device mesh (JAX).
+    get_layout_map = staticmethod(transformer_layout_map)
 
     # The constructor arguments, saved by `get_config`.
     config_arguments = KERAS_HUB_ARGUMENTS + ("layer_norm_epsilon", "activation")
