@@ -23,6 +23,7 @@ import time
 from typing import ClassVar
 
 import keras
+import tensorflow as tf
 
 from keras_nlpkit.errors import UserInputError
 from keras_nlpkit.files import atomic_write_json
@@ -121,9 +122,43 @@ def count(corpus_files, config, verbose=True):
     return counts
 
 
+def split_evenly(data, replicas, last):
+    """`glove_dataset`'s batches, padded to a multiple of `replicas` rows (JAX's layout).
+
+    A batch holds ceil(pairs / batches) + 1 rows whatever `--batch-size` is; the rows
+    added are the batch's own padding: the pair (last word, last word) of weight 0,
+    sorted last by word and by context.
+    """
+    extra = -data.element_spec[1].shape[0] % replicas
+    if extra == 0:
+        return data
+
+    def pad(pairs, log_x, weight):
+        rows = tf.shape(log_x)[0]
+        more = {key: tf.fill([extra], tf.cast(last, value.dtype)) for key, value in pairs.items()}
+        more["by_context"] = tf.range(rows, rows + extra, dtype=pairs["by_context"].dtype)
+        zeros = tf.zeros([extra], log_x.dtype)
+        return (
+            {key: tf.concat([value, more[key]], 0) for key, value in pairs.items()},
+            tf.concat([log_x, zeros], 0),
+            tf.concat([weight, zeros], 0),
+        )
+
+    return data.map(pad)
+
+
 def train(corpus_files, out_dir, config=None, verbose=1, log=print):
     """Counts, trains and writes GloVe vectors to `out_dir`; returns the metrics dict."""
     config = (config or GloVeConfig()).check()
+    plan = distribution.current()
+    if plan.strategy is not None and plan.replicas > 1:
+        raise UserInputError(
+            "--distribution: GloVe's TensorFlow step sums a batch's gradients per word over "
+            "the whole word-sorted batch, which MirroredStrategy would split over its "
+            "replicas; train GloVe data parallel on JAX (KERAS_BACKEND=jax), or on one "
+            f"device (--distribution none). Received: --distribution {plan.mode} with "
+            f"{plan.replicas} replicas"
+        )
     start = time.perf_counter()
     counts = count(corpus_files, config, verbose=bool(verbose))
     needed = (
@@ -152,7 +187,7 @@ def train(corpus_files, out_dir, config=None, verbose=1, log=print):
         alpha=config.alpha,
         seed=config.seed,
     )
-    plan = distribution.current()
+    data = split_evenly(data, plan.replicas, last=len(counts.words) - 1)
     with plan.scope():
         model = GloVe(len(counts.words), config.dim)
         # No XLA: its CPU scatter is slower than TF's sorted segment sum. 16 steps per

@@ -184,14 +184,17 @@ def sequence_nll(model, ids, length, batch_size=32):
         scored_until = start + len(window)
     windows = np.stack(windows).astype("int32")  # (n, seq)
 
-    @tf.function(reduce_retracing=True)
     def token_nll(x):
-        logits = tf.cast(model(x[:, :-1]), "float32")  # (b, seq - 1, vocab)
-        return tf.nn.sparse_softmax_cross_entropy_with_logits(x[:, 1:], logits)
+        logits = keras.ops.cast(model(x[:, :-1]), "float32")  # (b, seq - 1, vocab)
+        return keras.ops.sparse_categorical_crossentropy(x[:, 1:], logits, from_logits=True)
+
+    if keras.backend.backend() == "tensorflow":  # a graph; JAX's model runs eagerly
+        token_nll = tf.function(token_nll, reduce_retracing=True)
 
     total, count = 0.0, 0
     for b in range(0, len(windows), batch_size):
-        nll = token_nll(tf.constant(windows[b : b + batch_size])).numpy()  # (b, seq - 1)
+        x = keras.ops.convert_to_tensor(windows[b : b + batch_size])
+        nll = keras.ops.convert_to_numpy(token_nll(x))  # (b, seq - 1)
         for row, values in enumerate(nll):
             start = starts[b + row]
             first = first_scored[b + row]  # target index t in window predicts ids[start+t]

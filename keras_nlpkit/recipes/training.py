@@ -213,13 +213,23 @@ def fit(
 
 
 class _Backup(keras.callbacks.BackupAndRestore):
-    """Keras' backup, written by process 0 alone; every process restores from it."""
+    """Keras' backup, written by process 0 alone; every process restores from it.
+
+    With a step frequency it is also written when training ends, so that the backup
+    always holds the trained weights (a rerun, e.g. on TensorFlow to export, trains
+    no further); Keras writes it only every `save_freq` steps.
+    """
 
     def _save_model(self):
         plan = distribution.current()
         if plan.is_chief:
             with plan.outside():
                 super()._save_model()
+
+    def on_train_end(self, logs=None):
+        if self.save_freq != "epoch":
+            self._save_model()
+        super().on_train_end(logs)
 
 
 def _even_batches(data, replicas):

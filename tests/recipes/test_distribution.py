@@ -6,6 +6,7 @@ Each run is a subprocess: the devices must exist before JAX or TensorFlow starts
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -16,6 +17,7 @@ import keras
 import numpy as np
 import pytest
 
+from keras_nlpkit.errors import UserInputError
 from tests.recipes.test_lm import SENTENCES
 
 pytest.importorskip("jax", reason="jax is not installed (pip install -e '.[test]')")
@@ -99,6 +101,7 @@ def test_two_devices_make_the_updates_of_one(backend, one_device, corpus, tmp_pa
     np.testing.assert_allclose(history[0]["history"]["loss"], history[1]["history"]["loss"], 1e-5)
 
 
+@pytest.mark.large  # ~40 s: two stateful runs
 def test_stateful_lstm_rows_stay_with_their_streams_on_jax(corpus, tmp_path):
     # JAX runs the global program: each row of the (batch, units) state carries its
     # stream whichever device computes it, so 2 devices equal 1.
@@ -116,20 +119,33 @@ def test_stateful_lstm_under_mirrored_strategy_is_refused(corpus, tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("argv", "message"),
+    ("arguments", "message"),
     [
-        (["--distribution", "model"], "--distribution model: Keras 3 shards weights on the JAX"),
-        (["--distribution", "pipeline"], "--distribution must be one of"),
-        (["--num-processes", "2"], "--coordinator, --num-processes and --process-id go together"),
+        ({"mode": "model"}, "--distribution model: Keras 3 shards weights on the JAX backend"),
+        ({"mode": "pipeline"}, "--distribution must be one of"),
+        ({"num_processes": 2}, "--coordinator, --num-processes and --process-id go together"),
         (
-            ["--coordinator", "127.0.0.1:1", "--num-processes", "2", "--process-id", "2"],
+            {"coordinator": "127.0.0.1:1", "num_processes": 2, "process_id": 2},
             "--process-id must be in [0, 1]. Received: 2",
+        ),
+        (
+            {"coordinator": "127.0.0.1:1", "num_processes": 2, "process_id": 0},
+            "TensorFlow's MultiWorkerMirroredStrategy does not work with Keras 3",
         ),
     ],
 )
-def test_distribution_flags_are_checked(argv, message, corpus, tmp_path):
-    done = train_lm("tensorflow", 1, corpus, tmp_path / "x", *argv, check=False)
-    assert done.returncode == 2 and message in done.stderr, done.stderr[-2000:]
+def test_distribution_flags_are_checked(arguments, message):
+    from keras_nlpkit.recipes import distribution
+
+    with pytest.raises(UserInputError, match=re.escape(message)):
+        distribution.configure(**arguments)  # on TensorFlow, this process's backend
+    assert distribution.current().mode == "none"
+
+
+def test_a_bad_distribution_flag_exits_2_from_the_cli(corpus, tmp_path):
+    done = train_lm("tensorflow", 1, corpus, tmp_path / "x", "--distribution", "model", check=False)
+    assert done.returncode == 2 and "--distribution model: Keras 3 shards" in done.stderr
+    assert not (tmp_path / "x").exists()
 
 
 def test_a_batch_that_does_not_split_over_the_replicas_is_refused(corpus, tmp_path):
@@ -138,6 +154,7 @@ def test_a_batch_that_does_not_split_over_the_replicas_is_refused(corpus, tmp_pa
     assert "--batch-size: a global batch of 7 rows does not split over 2 replicas" in done.stderr
 
 
+@pytest.mark.large  # ~40 s: two GPT runs
 def test_model_parallel_gpt_trains_as_one_device(corpus, tmp_path):
     gpt = ("--architecture", "gpt", "--window", "16")
     train_lm("jax", 1, corpus, tmp_path / "one", "--distribution", "none", *gpt)
@@ -228,7 +245,7 @@ def two_processes(corpus, out, log_dir, *more):
     ]
 
 
-def test_two_processes_train_as_one_and_resume_after_a_kill(corpus, tmp_path):
+def test_two_processes_train_as_one(corpus, tmp_path):
     train_lm("jax", 1, corpus, tmp_path / "one", "--distribution", "none")
     processes = two_processes(corpus, tmp_path / "two", tmp_path)
     assert [p.wait(timeout=600) for p in processes] == [0, 0], (tmp_path / "err1.txt").read_text()
@@ -239,7 +256,11 @@ def test_two_processes_train_as_one_and_resume_after_a_kill(corpus, tmp_path):
     assert "Epoch 1/2" in (tmp_path / "out0.txt").read_text()  # one progress bar
     assert "Epoch" not in (tmp_path / "out1.txt").read_text()
     assert '"train_tokens": ' in (tmp_path / "out0.txt").read_text()
+    assert len(list((tmp_path / "two" / "logs" / "train").glob("events.*"))) == 1  # process 0's
 
+
+@pytest.mark.large  # ~3 min on 2 cores: two runs of 12 epochs in 2 processes
+def test_a_run_of_two_processes_resumes_after_one_is_killed(corpus, tmp_path):
     # Kill process 1 mid-run, once a backup exists (every 200 steps, 36 an epoch);
     # process 0 then fails or is killed.
     out, longer = tmp_path / "killed", ("--epochs", "12")
@@ -275,7 +296,10 @@ np.save(sys.argv[3], np.asarray(model.predict(ids, verbose=0)))
 """
 
 
-@pytest.mark.parametrize("architecture", ["lstm", "gpt"])
+@pytest.mark.parametrize(
+    "architecture",
+    ["lstm", pytest.param("gpt", marks=pytest.mark.large)],  # GPT: ~1 min
+)
 def test_trained_on_jax_exported_on_tensorflow(architecture, corpus, tmp_path):
     out = tmp_path / architecture
     # The GPT reads batches of batch × sequence_length / window = 4 windows.
@@ -303,3 +327,17 @@ def test_trained_on_jax_exported_on_tensorflow(architecture, corpus, tmp_path):
     model = keras.saving.load_model(out / "model.keras")
     ids = np.load(representative)["token_ids"][:8]
     np.testing.assert_allclose(model.predict(ids, verbose=0), np.load(jax_outputs), atol=1e-4)
+
+
+def test_a_jax_run_on_two_devices_resumes_on_one_tensorflow_device(corpus, tmp_path):
+    # The backup does not record backend or devices: rerunning the finished JAX run's
+    # command on TF restores it, trains no further, and exports (what
+    # query-completion and spelling tell their JAX users to do).
+    out = tmp_path / "run"
+    train_lm("jax", 2, corpus, out, "--distribution", "data")
+    history = (out / "history.json").read_text()
+    assert (out / "backup").is_dir() and not (out / "export").exists()
+    train_lm("tensorflow", 1, corpus, out, "--distribution", "none")
+    assert (out / "history.json").read_text() == history  # no epoch ran
+    assert json.loads((out / "metrics.json").read_text())["int8_bytes"] > 0
+    assert (out / "export" / "model_int8.tflite").is_file() and not (out / "backup").exists()
