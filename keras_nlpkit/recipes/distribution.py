@@ -80,6 +80,21 @@ class Distribution:
         """
         return self.engine.scope() if self.engine is not None else contextlib.nullcontext()
 
+    def check_batch_size(self, rows, argument="--batch-size"):
+        """Refuses, on JAX, a global batch that does not split over the replicas.
+
+        JAX lays each batch out over the replicas and cannot split an uneven one
+        (`training.fit` skips an epoch's shorter last batch); TensorFlow's strategies
+        split unevenly. Recipes whose stream hides its batch size from the pipeline's
+        graph (a generator, length buckets) call this themselves.
+        """
+        if keras.backend.backend() == "jax" and rows % self.replicas:
+            raise UserInputError(
+                f"{argument}: a global batch of {rows} rows does not split over "
+                f"{self.replicas} replicas; choose a multiple of {self.replicas}. "
+                f"Received: {rows}"
+            )
+
     @contextlib.contextmanager
     def outside(self):
         """Leaves the engine's scope for a while, e.g. for process 0 to write a backup.

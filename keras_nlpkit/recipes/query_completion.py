@@ -191,6 +191,9 @@ def build_model(vocabulary_size, config):
 def train(corpus_files, out_dir, config, verbose=1, log=print, export_variants=None):
     """Trains, saves and exports a query-completion model; returns the metrics dict."""
     config.check()
+    plan = distribution.current()
+    # The stream's batch size is not in its graph (length buckets): `training.fit` cannot check it.
+    plan.check_batch_size(config.batch_size)
     queries = read_queries(corpus_files)
     train_queries, dev_queries = split_queries(queries, config.dev_fraction)
     if not train_queries or not dev_queries:
@@ -210,7 +213,6 @@ def train(corpus_files, out_dir, config, verbose=1, log=print, export_variants=N
     )
 
     keras.utils.set_random_seed(config.seed)
-    plan = distribution.current()
     with plan.scope():
         model = build_model(tokenizer.vocabulary_size, config)
         fitted = training.fit(

@@ -250,6 +250,9 @@ def build_model(config):
 def train(out_dir, config=None, pair_files=None, log=print, verbose=2):
     """Trains, saves and exports a spelling model into `out_dir`; returns the metrics."""
     config = (config or SpellingConfig()).check()
+    plan = distribution.current()
+    # The stream's batch size is not in its graph (a generator): `training.fit` cannot check it.
+    plan.check_batch_size(config.batch_size)
     for path in pair_files or ():
         read_pairs(path)  # fail early, before any work
     excluded_misspellings(config)
@@ -268,7 +271,8 @@ def train(out_dir, config=None, pair_files=None, log=print, verbose=2):
     validation_data, validation_steps = spelling_dataset(
         heldout, config.batch_size, config.max_word_length, shuffle=False, seed=0
     )
-    plan = distribution.current()
+    if keras.backend.backend() == "jax" and len(heldout) % config.batch_size % plan.replicas:
+        validation_steps -= 1  # the last batch does not split: `training.fit` skips it
     with plan.scope():
         model = build_model(config)
         log(

@@ -170,11 +170,9 @@ def fit(
     plan = distribution.current()
     if plan.is_chief:
         _set_aside_a_damaged_backup(out_dir / BACKUP)
-    data = _even_batches(data, plan.replicas)
+    data = _even_batches(data, plan)
     if "validation_data" in fit_arguments:
-        fit_arguments["validation_data"] = _even_batches(
-            fit_arguments["validation_data"], plan.replicas
-        )
+        fit_arguments["validation_data"] = _even_batches(fit_arguments["validation_data"], plan)
     backup = _Backup(str(out_dir / BACKUP), save_freq=save_freq, delete_checkpoint=False)
     logs = [keras.callbacks.TensorBoard(str(out_dir / "logs"))] if plan.is_chief else []
     verbose = verbose if plan.is_chief else 0  # one progress bar, process 0's
@@ -232,29 +230,26 @@ class _Backup(keras.callbacks.BackupAndRestore):
         super().on_train_end(logs)
 
 
-def _even_batches(data, replicas):
-    """On JAX, the batches of a `tf.data` stream that split evenly over `replicas`.
+def _even_batches(data, plan):
+    """On JAX, the batches of a `tf.data` stream that split evenly over the replicas.
 
-    JAX lays each batch out over the replicas and refuses a batch it cannot split:
-    an epoch's last, shorter one is skipped, and a stream whose first batch does
-    not split is refused. TensorFlow's strategies split unevenly.
+    An epoch's shorter last batch is skipped; a batch size that does not split is
+    refused (`Distribution.check_batch_size`) when the pipeline's graph tells it.
+    TensorFlow's strategies split unevenly.
     """
-    if replicas == 1 or keras.backend.backend() != "jax":
+    if plan.replicas == 1 or keras.backend.backend() != "jax":
         return data
     import tensorflow as tf
+    from tensorflow.python.data.experimental.ops import distribute
 
     if not isinstance(data, tf.data.Dataset):
         return data
-    from tensorflow.python.data.experimental.ops import distribute
-
-    # Read from the pipeline's graph, as Keras' own sharding does: drawing a batch
-    # would start a shuffled stream's epochs one permutation later.
+    # Read from the graph, as Keras' own sharding does: drawing a batch would start
+    # a shuffled stream's epochs one permutation later.
     rows = int(distribute.compute_batch_size(data))
-    if rows > 0 and rows % replicas:
-        raise UserInputError(
-            f"--batch-size: a global batch of {rows} rows does not split over "
-            f"{replicas} replicas; choose a multiple of {replicas}. Received: {rows}"
-        )
+    if rows > 0:
+        plan.check_batch_size(rows)
+    replicas = plan.replicas
     return data.filter(lambda *batch: tf.shape(tf.nest.flatten(batch)[0])[0] % replicas == 0)
 
 

@@ -151,7 +151,7 @@ def runs(data, tmp_path_factory):
         refused = REFUSED.get((recipe, backend))
         result = nlpkit(
             backend, 2, "train", recipe, *argv, "--out", out, "--distribution", "data",
-            check=refused is None,  # else: exit code 0, or the stderr's tail in the failure
+            check=refused is None,  # asserts exit code 0 (with the stderr's tail) unless refused
         )  # fmt: skip
         assert "nlpkit: training data parallel over 2 replicas" in result.stderr
         if refused:
@@ -162,6 +162,7 @@ def runs(data, tmp_path_factory):
         for name in OUTPUTS[recipe]:
             assert (out / name).is_file(), (name, result.stderr[-3000:])
         printed = result.stdout + result.stderr
+        assert "Your input ran out of data" not in printed  # no step count overshoots
         if recipe in ON_DEVICE and backend == "jax":
             assert NEEDS_TENSORFLOW in printed
             assert not (out / "export").exists()
@@ -185,3 +186,18 @@ def test_recipe_trains_data_parallel_on_two_devices(recipe, backend, runs):
     if recipe == "glove" and out is not None:  # the batch of 291 rows trained, padded
         metrics = json.loads((out / "metrics.json").read_text())
         assert metrics["cooccurrences"] == 290 and metrics["epochs_run"] == 2
+
+
+@pytest.mark.parametrize("recipe", ["query-completion", "spelling"])
+def test_a_batch_that_does_not_split_is_refused_up_front_on_jax(recipe, data, runs, tmp_path):
+    # Their streams (bucketed, a generator's) have no batch size that `training.fit`
+    # can read: each batch of 31 would be skipped (spelling's run would never end).
+    argv = arguments(recipe, data, runs, "jax")
+    out = tmp_path / "odd"
+    done = nlpkit("jax", 2, "train", recipe, *argv, "--batch-size", 31, "--out", out, check=False)
+    assert done.returncode == 2, done.stderr[-3000:]
+    assert (
+        "nlpkit: error: --batch-size: a global batch of 31 rows does not split over 2 "
+        "replicas; choose a multiple of 2. Received: 31\n"
+    ) in done.stderr
+    assert not out.exists()
