@@ -23,14 +23,19 @@ def transformer_layout_map(
     --distribution model` replicates a weight whose size does not. `BertBackbone.get_layout_map`
     and `GPTBackbone.get_layout_map` return it, as keras-hub's backbones do theirs.
 
-    Example (JAX, 8 devices: 2-way data × 4-way model parallel):
+    Example: a mesh of every device on the model axis (8 GPUs: 8-way model parallel);
+    on JAX, `keras.distribution.set_distribution(keras.distribution.ModelParallel(
+    layout_map=layout_map))` then creates the backbone's weights sharded.
 
     ```python
-    mesh = keras.distribution.DeviceMesh((2, 4), ("batch", "model"),
-                                         keras.distribution.list_devices())
-    keras.distribution.set_distribution(keras.distribution.ModelParallel(
-        layout_map=BertBackbone.get_layout_map(mesh), batch_dim_name="batch"))
-    backbone = BertBackbone(...)  # its weights are created sharded
+    import keras
+
+    from keras_nlpkit.models import BertBackbone
+
+    devices = keras.distribution.list_devices()
+    mesh = keras.distribution.DeviceMesh((1, len(devices)), ("batch", "model"), devices)
+    layout_map = BertBackbone.get_layout_map(mesh)
+    layout_map["transformer_layer_0/self_attention/query/kernel"].axes  # (None, 'model', None)
     ```
 
     Args:
