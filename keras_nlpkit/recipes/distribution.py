@@ -14,8 +14,8 @@ undistributed (`Distribution.local`):
   `--process-id`, or Keras' `KERAS_DISTRIBUTION_*` variables); Keras then shards
   each `tf.data` stream per process.
 - TensorFlow: `tf.distribute.MirroredStrategy` over the local GPUs (or logical CPU
-  devices). Model parallelism
-  and several hosts are refused: Keras 3 has no layouts on TensorFlow, and
+  devices). Model parallelism and several hosts are refused: Keras 3 has no
+  layouts on TensorFlow, and
   `MultiWorkerMirroredStrategy` under Keras 3 is an open upstream bug
   (keras-team/keras#20585; docs/DISTRIBUTED.md says what a probe found).
 
@@ -212,10 +212,11 @@ def configure_from_arguments(args):
 def configure(
     mode="auto", model_parallel=None, coordinator=None, num_processes=None, process_id=None
 ):
-    """Chooses and installs this process's engine; returns the `Distribution`.
+    """Chooses this process's engine (joining the other processes); the `Distribution`.
 
-    Call it once, before building a model. Flags left None are read from Keras'
-    `KERAS_DISTRIBUTION_*` variables.
+    Call it once, first: JAX's processes must join before any computation. Nothing
+    is installed globally: recipes train inside `current().scope()`. Flags left None
+    are read from Keras' `KERAS_DISTRIBUTION_*` variables.
     """
     global _current
     if mode not in MODES:
