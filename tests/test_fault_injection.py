@@ -316,8 +316,7 @@ DAMAGE = {
 QUERY_FILES = [
     "model_int8.tflite",
     "tokenizer.json",
-    "lexicon.tsv",
-    "ngrams.tsv.gz",
+    "completion.bin",
     "manifest.json",
 ]
 SPELLING_FILES = [
@@ -402,7 +401,7 @@ def test_re_exporting_a_recipe_model_keeps_its_side_files(
     tmp_path, capsys, query_completion_run, spelling_run
 ):
     for run, recipe_files in (
-        (query_completion_run[1], ["lexicon.tsv", "ngrams.tsv.gz"]),
+        (query_completion_run[1], ["completion.bin"]),
         (spelling_run, ["lexicon.tsv", "channel.json"]),
     ):
         copy = tmp_path / run.name

@@ -8,6 +8,7 @@ from keras_nlpkit.errors import UserInputError
 from keras_nlpkit.evaluation.metrics import perplexity
 from keras_nlpkit.evaluation.metrics import simulate_typing
 from keras_nlpkit.evaluation.trigram_completer import TrigramCompleter
+from keras_nlpkit.ondevice.local_history import LocalHistory
 from keras_nlpkit.ondevice.model_folder import find_export_dir
 from keras_nlpkit.ondevice.query_completer import KIND
 from keras_nlpkit.ondevice.query_completer import QueryCompleter
@@ -26,6 +27,7 @@ def evaluate(
     corrector=None,
     seed=0,
     ngram_weight=None,
+    repeat=False,
 ):
     """METRICS.md figures for the exported model and the trigram peer, on `queries_file`.
 
@@ -34,6 +36,8 @@ def evaluate(
     injected typo (in one word of 3+ letters) and both completers, plus the
     typo-tolerant one when a `corrector` is given, are measured on it.
     `ngram_weight` overrides the export's mixture weight (0: the network alone).
+    With `repeat`, also the repeat-query KSR (`repeat_query_ksr`), with and without
+    the on-device `LocalHistory`.
     """
     model_dir = Path(model_dir)
     export_dir, _ = find_export_dir(model_dir, KIND)
@@ -67,6 +71,11 @@ def evaluate(
     result["ours"]["perplexity_tokenization"] = (
         f"words ({ours.tokenizer.vocabulary_size:,}, others as <unk>), per token incl. </s>"
     )
+    if repeat:
+        result["repeat"] = {
+            "without_history": repeat_query_ksr(ours, None, queries, k, seed),
+            "with_history": repeat_query_ksr(ours, LocalHistory(), queries, k, seed),
+        }
     if typos:
         typed = inject_typos(queries, seed=seed)
         result["typo"] = {
@@ -82,3 +91,41 @@ def evaluate(
             )
             result["ours_typo_tolerant"] = simulate_typing(queries, suggester(tolerant), k)
     return result
+
+
+def repeat_stream(count, seed=0, max_gap=100):
+    """`[(query index, is_repeat), ...]`: each query typed once in order, then again
+    after 1..`max_gap` (uniform) more queries, as people repeat their searches."""
+    rng = np.random.default_rng(seed)
+    gaps = rng.integers(1, max_gap + 1, size=count)
+    events = [(i, 0, i) for i in range(count)] + [
+        (min(i + int(g), count - 1), 1, i) for i, g in enumerate(gaps)
+    ]
+    return [(index, bool(repeat)) for _, repeat, index in sorted(events)]
+
+
+def repeat_query_ksr(completer, history, queries, k=3, seed=0):
+    """METRICS.md's repeat-query KSR: KSR over first and over second typings of a
+    `repeat_stream`. With a `history`, every query typed is learnt after it is
+    submitted (the completer mixes it in from the next keystroke on)."""
+    completer.history = history
+    totals = {False: [0, 0], True: [0, 0]}  # is_repeat -> [keystrokes, characters]
+    try:
+        for index, is_repeat in repeat_stream(len(queries), seed):
+            figures = simulate_typing(
+                [queries[index]],
+                lambda previous, prefix: [
+                    w for w, _ in completer.suggest_words(previous, prefix, k)
+                ],
+                k,
+            )
+            totals[is_repeat][0] += figures["keystrokes"]
+            totals[is_repeat][1] += figures["characters"]
+            if history is not None:
+                history.learn(queries[index])
+    finally:
+        completer.history = None
+    return {
+        name: round(1.0 - keys / max(chars, 1), 4)
+        for name, (keys, chars) in (("first", totals[False]), ("second", totals[True]))
+    }

@@ -23,6 +23,7 @@ class TrigramCompleter(PrefixCompleter):
     def __init__(self, queries, typo_penalty=None):
         unigrams = word_counts(queries)
         super().__init__(Lexicon(list(unigrams), list(unigrams.values())), typo_penalty)
+        self.index = {word: i for i, word in enumerate(self.lexicon.words)}
         self.total = float(sum(unigrams.values()))
         self.bigrams = collections.defaultdict(collections.Counter)
         self.trigrams = collections.defaultdict(collections.Counter)
@@ -49,7 +50,7 @@ class TrigramCompleter(PrefixCompleter):
         entry = table[key]
         if isinstance(entry, collections.Counter):
             words, counts = zip(*entry.items())
-            index = np.asarray([self.lexicon.index[w] for w in words])
+            index = np.asarray([self.index[w] for w in words])
             counts = np.asarray(counts, dtype=np.float64)
             entry = table[key] = (index, np.log(counts / counts.sum()))
         return entry

@@ -8,6 +8,8 @@ proves the package runs with those imports blocked. It needs NumPy and
 
     OnDeviceModel        a `.tflite` export: streaming `step`/`prefill`/`decode`, host loops
     QueryCompleter       search-query completion (network + counts, typo-tolerant)
+    NgramTable           a trigram count model as sorted, memory-mapped arrays
+    LocalHistory         the user's own queries, learnt on the device, mixed into completion
     SpellingCorrector    single-word correction (candidates, channel model, reranking)
     CharacterTokenizer, WordTokenizer, load_tokenizer    what `tokenizer.json` holds
 """
@@ -18,10 +20,11 @@ from keras_nlpkit.ondevice.corrector_settings import CorrectorSettings
 from keras_nlpkit.ondevice.deletes_index import DeletesIndex
 from keras_nlpkit.ondevice.edit_distance import edit_operations
 from keras_nlpkit.ondevice.edit_distance import osa_distances
-from keras_nlpkit.ondevice.interpolated_ngram import InterpolatedNgram
 from keras_nlpkit.ondevice.lexicon import Lexicon
 from keras_nlpkit.ondevice.lexicon_trie import LexiconTrie
+from keras_nlpkit.ondevice.local_history import LocalHistory
 from keras_nlpkit.ondevice.model_folder import find_export_dir
+from keras_nlpkit.ondevice.ngram_table import NgramTable
 from keras_nlpkit.ondevice.on_device_model import OnDeviceModel
 from keras_nlpkit.ondevice.prefix_completer import PrefixCompleter
 from keras_nlpkit.ondevice.query_completer import QueryCompleter
@@ -35,9 +38,10 @@ __all__ = [
     "CharacterTokenizer",
     "CorrectorSettings",
     "DeletesIndex",
-    "InterpolatedNgram",
     "Lexicon",
     "LexiconTrie",
+    "LocalHistory",
+    "NgramTable",
     "OnDeviceModel",
     "PrefixCompleter",
     "QueryCompleter",

@@ -2,14 +2,14 @@
 
 One format for every recipe: UTF-8 `word<TAB>count` lines, most frequent first
 (ties by spelling), no header. `parse_lexicon` reads it into `{word: count}` in
-file order; `Lexicon` sorts the words for prefix search.
+file order; `Lexicon` sorts the words for prefix search (an `NgramTable` file
+holds them sorted already).
 """
-
-import bisect
 
 import numpy as np
 
 from keras_nlpkit.errors import UserInputError
+from keras_nlpkit.ondevice.sorted_words import SortedWords
 
 LEXICON_FILE = "lexicon.tsv"
 KNOWN_WORDS_FILE = "known_words.tsv"
@@ -43,27 +43,34 @@ class Lexicon:
     """
 
     def __init__(self, words, counts):
-        order = sorted(range(len(words)), key=lambda i: words[i])
-        self.words = [words[i] for i in order]
+        self.words, order = SortedWords.from_words(list(words))
         self.counts = np.asarray(counts, dtype=np.float64)[order]
-        self.index = {word: i for i, word in enumerate(self.words)}
-        self.longest = max(map(len, self.words), default=0)
+        self.longest = self.words.longest_bytes()
 
     @classmethod
     def from_counts(cls, counts):
         """A `Lexicon` of a `{word: count}` dict (e.g. `parse_lexicon`'s)."""
         return cls(list(counts), list(counts.values()))
 
+    @classmethod
+    def from_sorted(cls, words, counts):
+        """A `Lexicon` over a `SortedWords` as it lies (an `NgramTable`'s), without copying."""
+        lexicon = cls.__new__(cls)
+        lexicon.words = words
+        lexicon.counts = np.asarray(counts, dtype=np.float64)
+        lexicon.longest = words.longest_bytes()
+        return lexicon
+
     def __len__(self):
         return len(self.words)
 
     def __contains__(self, word):
-        return word in self.index
+        return word in self.words
+
+    def index_of(self, word):
+        """The index of `word` in sorted order, or -1."""
+        return self.words.index_of(word)
 
     def range(self, prefix):
         """`(lo, hi)`: the words starting with `prefix` are `words[lo:hi]`."""
-        if not prefix:
-            return 0, len(self.words)
-        lo = bisect.bisect_left(self.words, prefix)
-        hi = bisect.bisect_left(self.words, prefix + "\U0010ffff", lo)
-        return lo, hi
+        return self.words.range(prefix)

@@ -23,6 +23,7 @@ import json
 from pathlib import Path
 
 from keras_nlpkit.errors import UserInputError
+from keras_nlpkit.ondevice.array_file import map_file
 
 MANIFEST_FILE = "manifest.json"
 RECIPE_FILE = "recipe.json"
@@ -111,6 +112,12 @@ def find_export_dir(path, kind=None, argument="--model"):
 
 def read_listed_file(export_dir, manifest, name, argument="--model"):
     """The bytes of a file the manifest lists, checked against its size and SHA-256."""
+    return bytes(map_listed_file(export_dir, manifest, name, argument))
+
+
+def map_listed_file(export_dir, manifest, name, argument="--model"):
+    """A read-only memory map of a file the manifest lists, checked against its size
+    and SHA-256: its pages are shared with the file cache, not copied."""
     entry = manifest.get("files", {}).get(name)
     path = Path(export_dir) / name
     if entry is None:
@@ -118,8 +125,8 @@ def read_listed_file(export_dir, manifest, name, argument="--model"):
             f"{argument}: the manifest does not list {name}. Received: {export_dir}"
         )
     try:
-        data = path.read_bytes()
-    except OSError:
+        data = map_file(path)
+    except (OSError, ValueError):
         raise UserInputError(
             f"{argument}: {name} is missing or unreadable. Received: {path}"
         ) from None

@@ -10,8 +10,10 @@ How a suggestion strip is computed (`QueryCompleter.suggest`):
    probability; a rarer one shares the `<unk>` probability in proportion to its
    count. So rare words (names, places) can still be completed, which a fixed
    6k-word softmax alone could not. It is then mixed with a count model of the
-   training queries shipped beside it (`InterpolatedNgram`, `ngrams.tsv.gz`), which
-   remembers popular queries word for word where the network blurs them.
+   training queries shipped beside it (`NgramTable`, in `completion.bin` with the
+   lexicon), which remembers popular queries word for word where the network blurs
+   them. The file is memory-mapped and binary-searched where it lies: loading builds
+   nothing per word or n-gram.
 3. The suggestions are the k most probable lexicon words that start with the typed
    characters (a binary search over the sorted lexicon, then a partial sort). With
    word tokens the beam search over the step signature that the recipe calls for is
@@ -29,20 +31,25 @@ import collections
 import numpy as np
 
 from keras_nlpkit.errors import UserInputError
-from keras_nlpkit.ondevice.interpolated_ngram import NGRAM_FILE
-from keras_nlpkit.ondevice.interpolated_ngram import InterpolatedNgram
-from keras_nlpkit.ondevice.interpolated_ngram import parse_ngrams
 from keras_nlpkit.ondevice.lexicon import LEXICON_FILE
 from keras_nlpkit.ondevice.lexicon import Lexicon
 from keras_nlpkit.ondevice.lexicon import parse_lexicon
+from keras_nlpkit.ondevice.local_history import END
 from keras_nlpkit.ondevice.model_folder import find_export_dir
+from keras_nlpkit.ondevice.model_folder import map_listed_file
 from keras_nlpkit.ondevice.model_folder import read_listed_file
+from keras_nlpkit.ondevice.ngram_table import NgramTable
+from keras_nlpkit.ondevice.ngram_table import ngram_table_bytes
+from keras_nlpkit.ondevice.ngram_table import parse_ngrams
 from keras_nlpkit.ondevice.on_device_model import OnDeviceModel
 from keras_nlpkit.ondevice.on_device_model import log_softmax
 from keras_nlpkit.ondevice.prefix_completer import PrefixCompleter
 from keras_nlpkit.ondevice.word_tokenizer import WordTokenizer
 
 KIND = "query-completion"
+# The lexicon, the counts and each word's model id, as sorted arrays (`NgramTable`).
+COMPLETION_FILE = "completion.bin"
+LEGACY_NGRAM_FILE = "ngrams.tsv.gz"  # with `lexicon.tsv`: exports before 0.4
 # Queries average under 3 words; past this many, earlier words are not read (a
 # keystroke after 20,000 words took seconds when every word was).
 MAX_PREVIOUS_WORDS = 64
@@ -65,6 +72,8 @@ class QueryCompleter(PrefixCompleter):
             alone (default: the export's setting).
         num_threads: interpreter threads.
         cache_size: how many contexts (previous words) keep their model state.
+        history: optional `LocalHistory`, the user's own queries, mixed in (its
+            words outside the lexicon are suggested too).
         argument: how error messages name `model_dir`.
 
     Example:
@@ -85,18 +94,16 @@ class QueryCompleter(PrefixCompleter):
         ngram_weight=None,
         num_threads=1,
         cache_size=256,
+        history=None,
         argument="--model",
     ):
         export_dir, manifest = find_export_dir(model_dir, KIND, argument)
         settings = manifest["settings"]
         if corrector is not None and typo_penalty is None:
             typo_penalty = settings["typo_penalty"]
-        lexicon = parse_lexicon(
-            read_listed_file(export_dir, manifest, LEXICON_FILE, argument),
-            f"{argument}: {LEXICON_FILE}",
-        )
+        table = self._table(export_dir, manifest, argument)
         super().__init__(
-            Lexicon.from_counts(lexicon),
+            Lexicon.from_sorted(table.words, table.counts),
             typo_penalty=typo_penalty if corrector is not None else None,
         )
         self.model = OnDeviceModel(
@@ -109,7 +116,10 @@ class QueryCompleter(PrefixCompleter):
             )
         self.corrector = corrector
         # Lexicon word → model id, and each out-of-vocabulary word's share of <unk>.
-        self.token_ids = np.asarray([self.tokenizer.token_id(w) for w in self.lexicon.words])
+        model_ids = table.extra("model_ids")
+        if model_ids is None:  # a 0.3 export: computed here
+            model_ids = [self.tokenizer.token_id(w) for w in self.lexicon.words]
+        self.token_ids = np.asarray(model_ids, dtype=np.int64)
         oov = self.token_ids == WordTokenizer.unknown_id
         self.oov = oov
         self.oov_share = np.where(
@@ -122,16 +132,31 @@ class QueryCompleter(PrefixCompleter):
         self.ngram_weight = float(
             settings["ngram_weight"] if ngram_weight is None else ngram_weight
         )
-        self.ngram = None
-        if self.ngram_weight > 0.0:
-            counts = parse_ngrams(
-                read_listed_file(export_dir, manifest, NGRAM_FILE, argument),
-                f"{argument}: {NGRAM_FILE}",
-            )
-            self.ngram = InterpolatedNgram(self.lexicon, counts)
+        self.ngram = table if self.ngram_weight > 0.0 else None
         self._cache = collections.OrderedDict()  # previous words -> [state, logprobs, scores]
         self._cache_size = cache_size
         self._corrections = {}
+        self.history = history
+        self._personal = (None, None)  # ((context, history version), scores)
+
+    @staticmethod
+    def _table(export_dir, manifest, argument):
+        """The export's `NgramTable`: mapped from `completion.bin`, or built in memory
+        from a 0.3 export's `lexicon.tsv` and `ngrams.tsv.gz` (slowly)."""
+        if COMPLETION_FILE in manifest.get("files", {}):
+            return NgramTable(
+                map_listed_file(export_dir, manifest, COMPLETION_FILE, argument),
+                f"{argument}: {COMPLETION_FILE}",
+            )
+        lexicon = parse_lexicon(
+            read_listed_file(export_dir, manifest, LEXICON_FILE, argument),
+            f"{argument}: {LEXICON_FILE}",
+        )
+        counts = parse_ngrams(
+            read_listed_file(export_dir, manifest, LEGACY_NGRAM_FILE, argument),
+            f"{argument}: {LEGACY_NGRAM_FILE}",
+        )
+        return NgramTable(ngram_table_bytes(lexicon, counts), f"{argument}: {LEGACY_NGRAM_FILE}")
 
     def context_ids(self, previous_words):
         """Model ids of the previous words; with a corrector, unknown words are repaired."""
@@ -202,7 +227,41 @@ class QueryCompleter(PrefixCompleter):
                 ) + self.ngram_weight * self.ngram.probabilities(previous_words)
                 scores = np.log(np.maximum(mixed, 1e-30))
             entry[2] = scores
-        return entry[2]
+        if self.history is None or not len(self.history):
+            return entry[2]
+        return self._personalized(previous_words, entry[2])[0]
+
+    def _personalized(self, previous_words, scores):
+        """`(scores, extra)` with the user's history mixed in, cached per context and
+        history version: log((1 − μ) P + μ P_user) for the user's words, log(1 − μ)
+        added to the others (their order is kept), and `extra`, the user's words outside
+        the lexicon as `(word, log(μ · P_user))`."""
+        key = (previous_words, self.history.version)
+        if self._personal[0] != key:
+            mu, personal = self.history.mixture(previous_words)
+            extra = []
+            if mu > 0.0:
+                scores = scores + np.log1p(-mu)
+                for word, p in personal.items():
+                    i = self.lexicon.index_of(word)
+                    if i >= 0:
+                        scores[i] = np.logaddexp(scores[i], np.log(mu * p))
+                    elif word != END:
+                        extra.append((word, float(np.log(mu * p))))
+            self._personal = (key, (scores, extra))
+        return self._personal[1]
+
+    def suggest_words(self, previous_words, prefix, k=3):
+        """As `PrefixCompleter.suggest_words`, plus the user's own words outside the lexicon."""
+        best = super().suggest_words(previous_words, prefix, k)
+        if self.history is None or not len(self.history):
+            return best
+        bounded = self._bounded(previous_words)
+        _, extra = self._personalized(bounded, self.scores(bounded))
+        extra = [(word, score) for word, score in extra if word.startswith(prefix)]
+        if not extra:
+            return best
+        return sorted(best + extra, key=lambda item: (-item[1], item[0]))[:k]
 
     def sequence_logprobs(self, query):
         """log P of each token of `<s> query </s>` after `<s>` (perplexity's terms)."""

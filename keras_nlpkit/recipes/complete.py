@@ -8,6 +8,11 @@ trailing space asks for the next word. With `--json`, the typed prefixes are rea
 from standard input, one a line, and each gets one JSON array of suggestions on a
 line of its own: the contract the TypeScript runtime's
 `node ondevice-js/bin/nlpkit-ondevice.mjs complete` shares, line for line.
+
+With `--history FILE` (the user's `LocalHistory`, created if missing), suggestions
+mix in the queries the user submitted before; on the `--json` stream a line ending in
+a tab is a submitted query: it is learnt, FILE is replaced atomically, and the
+answer is `[]`.
 """
 
 import json
@@ -15,6 +20,7 @@ import sys
 
 from keras_nlpkit.errors import UserInputError
 from keras_nlpkit.native_logs import filtered_stderr
+from keras_nlpkit.ondevice.local_history import LocalHistory
 from keras_nlpkit.ondevice.query_completer import QueryCompleter
 from keras_nlpkit.ondevice.spelling_corrector import SpellingCorrector
 from keras_nlpkit.recipes.arguments import positive_integer
@@ -32,6 +38,12 @@ def add_arguments(parser):
         "--json",
         action="store_true",
         help="read the typed prefixes from stdin, one a line; print one JSON array a line",
+    )
+    parser.add_argument(
+        "--history",
+        default=None,
+        help="the user's local history file (JSON; created if missing); with --json, "
+        "a line ending in a tab is a submitted query and is learnt",
     )
     parser.add_argument("prefix", nargs="*", help="what the user typed (quote it)")
 
@@ -55,12 +67,19 @@ def stdin_or_arguments(values, from_stdin, name):
 def run(args):
     stdin_or_arguments(args.prefix, args.json, "prefix")
     with filtered_stderr():  # LiteRT logs its CPU delegate at the first call: made here
-        completer = QueryCompleter(args.model, corrector=corrector_of(args.spelling_model))
+        history = None if args.history is None else LocalHistory(args.history)
+        completer = QueryCompleter(
+            args.model, corrector=corrector_of(args.spelling_model), history=history
+        )
         completer.suggest("", args.k)
     if args.json:
         for line in sys.stdin:
             typed = line.removesuffix("\n").removesuffix("\r")
-            suggestions = completer.suggest(typed, args.k)
+            if history is not None and typed.endswith("\t"):
+                history.learn(typed)  # submitted
+                suggestions = []
+            else:
+                suggestions = completer.suggest(typed, args.k)
             print(json.dumps(suggestions, ensure_ascii=False, separators=(",", ":")), flush=True)
         return
     for prefix in args.prefix:

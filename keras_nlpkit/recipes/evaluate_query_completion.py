@@ -34,6 +34,12 @@ def add_arguments(parser):
         help="the counts' weight in the mixture (default: the export's; 0: the network alone)",
     )
     parser.add_argument(
+        "--repeat",
+        action="store_true",
+        help="also type every query a second time later on: repeat-query KSR with and "
+        "without the on-device local history",
+    )
+    parser.add_argument(
         "--spelling-model",
         default=None,
         help="a spelling model folder: also measure typo-tolerant completion",
@@ -50,5 +56,6 @@ def run(args):
         peer_corpus=args.peer_corpus,
         corrector=corrector_of(args.spelling_model),
         ngram_weight=args.ngram_weight,
+        repeat=args.repeat,
     )
     print(json.dumps(result, indent=2, sort_keys=True))

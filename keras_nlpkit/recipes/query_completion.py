@@ -24,8 +24,8 @@ DIR receives `recipe.json`, `model.keras`, `tokenizer.json`, `metrics.json`,
 `data/{train,dev}.txt` (the split, for `evaluate` and the peer), `logs/`
 (TensorBoard), `backup/` (rerun the same command to resume after a kill) and
 `export/` (SavedModel, TFLite float32/float16/dynamic-int8/int8, `tokenizer.json`,
-`lexicon.tsv`, `ngrams.tsv.gz` (the count model the device mixes in), `manifest.json`,
-`report.json`).
+`completion.bin` (the lexicon and the count model the device mixes in, as sorted
+arrays), `manifest.json`, `report.json`).
 """
 
 import dataclasses
@@ -43,8 +43,8 @@ from keras_nlpkit.files import save_model_atomically
 from keras_nlpkit.layers import LSTM
 from keras_nlpkit.models import GPTBackbone
 from keras_nlpkit.models import GPTCausalLM
-from keras_nlpkit.ondevice.interpolated_ngram import NGRAM_FILE
-from keras_nlpkit.ondevice.lexicon import LEXICON_FILE
+from keras_nlpkit.ondevice.ngram_table import ngram_table_bytes
+from keras_nlpkit.ondevice.query_completer import COMPLETION_FILE
 from keras_nlpkit.ondevice.query_completer import KIND
 from keras_nlpkit.ondevice.word_tokenizer import WordTokenizer
 from keras_nlpkit.recipes import distribution
@@ -53,9 +53,7 @@ from keras_nlpkit.recipes.arguments import RecipeConfig
 from keras_nlpkit.recipes.arguments import add_config_arguments
 from keras_nlpkit.recipes.arguments import add_corpus_arguments
 from keras_nlpkit.recipes.arguments import config_from_arguments
-from keras_nlpkit.text.lexicon import lexicon_file_bytes
 from keras_nlpkit.text.ngrams import count_ngrams
-from keras_nlpkit.text.ngrams import ngram_file_bytes
 from keras_nlpkit.text.queries import read_queries
 from keras_nlpkit.text.queries import split_queries
 from keras_nlpkit.text.queries import word_counts
@@ -81,7 +79,7 @@ class QueryCompletionConfig(RecipeConfig):
     epochs: int = 12
     learning_rate: float = 3e-3
     dev_fraction: float = 0.05
-    # The weight of the count model (`ondevice.InterpolatedNgram`) in the mixture
+    # The weight of the count model (`ondevice.NgramTable`) in the mixture
     # with the network on the device; 0 turns it off. Tuned on the TREC dev split.
     ngram_weight: float = 0.65
     # log-probability charged for a candidate matched one edit from the typed prefix.
@@ -255,8 +253,9 @@ def train(corpus_files, out_dir, config, verbose=1, log=print, export_variants=N
             "ngram_weight": config.ngram_weight,
         },
         side_files={
-            LEXICON_FILE: lexicon_file_bytes(counts),
-            NGRAM_FILE: ngram_file_bytes(count_ngrams(train_queries)),
+            COMPLETION_FILE: ngram_table_bytes(
+                counts, count_ngrams(train_queries), model_ids=tokenizer.token_id
+            ),
         },
     )
     metrics = {

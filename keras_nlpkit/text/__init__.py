@@ -1,7 +1,7 @@
 """Training-side text preparation (TF-free): what recipes turn raw files into.
 
     queries          query logs → normalised queries, the train/dev split
-    ngrams           n-gram counts and the `ngrams.tsv.gz` the device reads
+    ngrams           n-gram counts (`ondevice.ngram_table` stores them for the device)
     lexicon          the lexicon file the device reads
     cooccurrence     GloVe's co-occurrence counts, in bounded memory
     misspellings     codespell's misspellings, symspell's frequencies, pair files

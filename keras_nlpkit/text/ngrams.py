@@ -1,10 +1,9 @@
-"""n-gram counts of training queries, and the `ngrams.tsv.gz` file the device reads them from."""
+"""n-gram counts of training queries (`ondevice.ngram_table` stores them for the device)."""
 
 import collections
-import gzip
 
-from keras_nlpkit.ondevice.interpolated_ngram import END
-from keras_nlpkit.ondevice.interpolated_ngram import START
+from keras_nlpkit.ondevice.ngram_table import END
+from keras_nlpkit.ondevice.ngram_table import START
 
 
 def count_ngrams(queries, max_order=3):
@@ -16,13 +15,3 @@ def count_ngrams(queries, max_order=3):
             for i in range(max_order - 1, len(words)):
                 counts[tuple(words[i - order + 1 : i + 1])] += 1
     return counts
-
-
-def ngram_file_bytes(counts):
-    """The `ngrams.tsv.gz` bytes (`InterpolatedNgram`'s format) of the bigrams and trigrams.
-
-    All are kept: dropping the singletons shrinks the file 8× but cost 0.012 KSR on
-    the TREC queries' dev split. Gzip, which every phone has, makes it 4× smaller.
-    """
-    text = "".join(f"{' '.join(g)}\t{c}\n" for g, c in sorted(counts.items()) if len(g) > 1)
-    return gzip.compress(text.encode("utf-8"), mtime=0)

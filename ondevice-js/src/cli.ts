@@ -3,22 +3,28 @@
  * typed prefixes on stdin, one a line (a trailing space asks for the next word); one
  * JSON array of suggestions a line on stdout. The same contract as `nlpkit complete --json`.
  *
+ * With `--history FILE` (the user's local history, created if missing), a line ending
+ * in a tab is a submitted query: it is learnt, FILE is replaced atomically (written
+ * beside it, then renamed), and the answer is `[]`.
+ *
  * `nlpkit-ondevice correct --model DIR [--k 5] [--variant dynamic_int8]`: one word a
  * line on stdin; one JSON array of corrections a line, best first. The same contract
  * as `nlpkit correct --json`.
  *
  * A bad folder or file is one `nlpkit-ondevice: error: …` line and exit 2.
  */
+import {existsSync, readFileSync, renameSync, writeFileSync} from 'node:fs';
 import {createInterface} from 'node:readline';
 import {UserInputError} from './errors.js';
+import {LocalHistory} from './local_history.js';
 import {QueryCompleter} from './query_completer.js';
 import {SpellingCorrector} from './spelling_corrector.js';
 
 const USAGE =
-  'usage: nlpkit-ondevice complete --model DIR [--spelling-model DIR2] [--k N] [--variant VARIANT] | ' +
+  'usage: nlpkit-ondevice complete --model DIR [--spelling-model DIR2] [--k N] [--variant VARIANT] [--history FILE] | ' +
   'nlpkit-ondevice correct --model DIR [--k N] [--variant VARIANT]';
 const FLAGS: Record<string, string[]> = {
-  complete: ['--model', '--spelling-model', '--k', '--variant'],
+  complete: ['--model', '--spelling-model', '--k', '--variant', '--history'],
   correct: ['--model', '--k', '--variant'],
 };
 
@@ -56,11 +62,25 @@ async function complete(options: Map<string, string>): Promise<void> {
   const spelling = options.get('--spelling-model');
   const corrector =
     spelling === undefined ? undefined : await SpellingCorrector.load(spelling, {argument: '--spelling-model'});
+  const file = options.get('--history');
+  const history =
+    file === undefined
+      ? undefined
+      : existsSync(file)
+        ? LocalHistory.fromText(readFileSync(file, 'utf-8'), {}, (m) => process.stderr.write(`${file}: ${m}\n`))
+        : new LocalHistory();
   const completer = await QueryCompleter.load(options.get('--model')!, {
     variant: options.get('--variant') ?? 'int8',
     corrector,
+    history,
   });
-  await answerLines((line) => completer.suggest(line, k));
+  await answerLines(async (line) => {
+    if (history === undefined || !line.endsWith('\t')) return completer.suggest(line, k);
+    history.learn(line); // submitted
+    writeFileSync(`${file}.tmp`, history.toText());
+    renameSync(`${file}.tmp`, file!);
+    return [];
+  });
 }
 
 async function correct(options: Map<string, string>): Promise<void> {

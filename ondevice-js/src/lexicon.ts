@@ -1,28 +1,10 @@
 /**
- * `lexicon.tsv` (UTF-8 `word<TAB>count` lines) and prefix search over it, as
- * `keras_nlpkit/ondevice/lexicon.py`: words sorted by Unicode code point (Python's
- * string order, not JavaScript's UTF-16 one), a prefix's words found by two binary
- * searches.
+ * `lexicon.tsv` (UTF-8 `word<TAB>count` lines), as `keras_nlpkit/ondevice/lexicon.py`
+ * reads it. The query completer's sorted lexicon is `SortedWords`, in `completion.bin`.
  */
 import {UserInputError} from './errors.js';
 
 export const LEXICON_FILE = 'lexicon.tsv';
-
-/** Python's `str` order: by code point. */
-export function compareCodePoints(a: string, b: string): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const x = a.charCodeAt(i);
-    const y = b.charCodeAt(i);
-    if (x !== y) {
-      const surrogateX = x >= 0xd800 && x <= 0xdfff;
-      const surrogateY = y >= 0xd800 && y <= 0xdfff;
-      if (surrogateX !== surrogateY) return surrogateX ? 1 : -1; // astral > any BMP unit
-      return x - y;
-    }
-  }
-  return a.length - b.length;
-}
 
 /** The code-point length of a string (Python's `len`). */
 export function codePointLength(text: string): number {
@@ -55,40 +37,4 @@ export function parseLexicon(data: Uint8Array, source: string): [string, number]
   });
   if (entries.size === 0) throw new UserInputError(`${source}: the lexicon is empty`);
   return [...entries];
-}
-
-function lowerBound(words: string[], key: string, lo: number): number {
-  let hi = words.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (compareCodePoints(words[mid], key) < 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-export class Lexicon {
-  readonly words: string[];
-  readonly counts: Float64Array;
-  readonly index: Map<string, number>;
-  readonly longest: number;
-
-  constructor(entries: [string, number][]) {
-    const order = entries.map((_, i) => i).sort((a, b) => compareCodePoints(entries[a][0], entries[b][0]));
-    this.words = order.map((i) => entries[i][0]);
-    this.counts = Float64Array.from(order, (i) => entries[i][1]);
-    this.index = new Map(this.words.map((word, i) => [word, i]));
-    this.longest = this.words.reduce((m, w) => Math.max(m, codePointLength(w)), 0);
-  }
-
-  get size(): number {
-    return this.words.length;
-  }
-
-  /** `[lo, hi)`: the words starting with `prefix` are `words.slice(lo, hi)`. */
-  range(prefix: string): [number, number] {
-    if (!prefix) return [0, this.words.length];
-    const lo = lowerBound(this.words, prefix, 0);
-    return [lo, lowerBound(this.words, prefix + '\u{10ffff}', lo)];
-  }
 }

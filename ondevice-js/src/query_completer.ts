@@ -15,14 +15,17 @@
  * words whose beginning is one edit away, at a fixed log-probability penalty.
  */
 import {UserInputError} from './errors.js';
-import {InterpolatedNgram, NGRAM_FILE, parseNgrams} from './interpolated_ngram.js';
-import {codePointLength, Lexicon, LEXICON_FILE, parseLexicon} from './lexicon.js';
+import {codePointLength} from './lexicon.js';
+import type {LocalHistory} from './local_history.js';
 import {findExportFolder, readListedFile} from './model_folder.js';
+import {NgramTable} from './ngram_table.js';
 import {OnDeviceModel, type State} from './on_device_model.js';
 import type {SpellingCorrector} from './spelling_corrector.js';
 import {WordTokenizer} from './word_tokenizer.js';
 
 export const KIND = 'query-completion';
+/** The lexicon, the counts and each word's model id, as sorted arrays (`NgramTable`). */
+export const COMPLETION_FILE = 'completion.bin';
 /** Past this many previous words, earlier ones are not read (docs/ONDEVICE.md). */
 export const MAX_PREVIOUS_WORDS = 64;
 
@@ -55,6 +58,22 @@ export function oneEditVariants(prefix: string): Set<string> {
   }
   variants.delete(prefix);
   return variants;
+}
+
+/** log(exp(a) + exp(b)), as NumPy's `logaddexp`. */
+function logAddExp(a: number, b: number): number {
+  if (a === -Infinity) return b;
+  if (b === -Infinity) return a;
+  const m = Math.max(a, b);
+  return m + Math.log1p(Math.exp(-Math.abs(a - b)));
+}
+
+/** Python's string order (by code point). */
+function compareWords(a: string, b: string): number {
+  const x = Array.from(a, (c) => c.codePointAt(0)!);
+  const y = Array.from(b, (c) => c.codePointAt(0)!);
+  for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i] - y[i];
+  return x.length - y.length;
 }
 
 /** Indices of the k best scores in [lo, hi), best first; equal scores by index. */
@@ -90,6 +109,8 @@ export interface QueryCompleterOptions {
   minFuzzyPrefix?: number;
   ngramWeight?: number;
   cacheSize?: number;
+  /** The user's own queries, mixed in (its words outside the lexicon are suggested too). */
+  history?: LocalHistory;
   argument?: string;
 }
 
@@ -100,24 +121,33 @@ export class QueryCompleter {
   private readonly tokenIds: Int32Array;
   private readonly corrections = new Map<string, string>();
   corrector: SpellingCorrector | null = null;
+  history: LocalHistory | null = null;
+  private personal: {key: string; scores: Float64Array; extra: [string, number][]} | null = null;
   typoPenalty: number | null = null;
   minFuzzyPrefix = 2;
 
+  private readonly longest: number;
+
   private constructor(
-    readonly lexicon: Lexicon,
+    readonly table: NgramTable,
     readonly model: OnDeviceModel,
     readonly tokenizer: WordTokenizer,
-    readonly ngram: InterpolatedNgram | null,
     readonly ngramWeight: number,
     private readonly cacheSize: number,
+    argument: string,
   ) {
-    this.tokenIds = Int32Array.from(lexicon.words, (w) => tokenizer.tokenId(w));
+    const modelIds = table.extra('model_ids');
+    if (modelIds === undefined) {
+      throw new UserInputError(`${argument}: ${COMPLETION_FILE} has no 'model_ids' array`);
+    }
+    this.tokenIds = Int32Array.from(modelIds);
     this.oov = Uint8Array.from(this.tokenIds, (id) => (id === WordTokenizer.unknownId ? 1 : 0));
     let oovTotal = 0;
-    lexicon.counts.forEach((c, i) => (oovTotal += this.oov[i] ? c : 0));
-    this.oovShare = lexicon.counts.map((c, i) =>
+    table.counts.forEach((c, i) => (oovTotal += this.oov[i] ? c : 0));
+    this.oovShare = Float64Array.from(table.counts, (c, i) =>
       this.oov[i] ? Math.log(Math.max(c, 1e-9) / Math.max(oovTotal, 1.0)) : 0.0,
     );
+    this.longest = table.words.longestBytes();
   }
 
   /** Reads a folder written by `nlpkit train query-completion` (or its `export/`). */
@@ -125,18 +155,19 @@ export class QueryCompleter {
     const argument = options.argument ?? '--model';
     const folder = await findExportFolder(modelDir, KIND, argument);
     const settings = folder.manifest.settings as {ngram_weight: number};
-    const lexicon = new Lexicon(parseLexicon(await readListedFile(folder, LEXICON_FILE), `${argument}: ${LEXICON_FILE}`));
+    if (folder.manifest.files?.[COMPLETION_FILE] === undefined) {
+      throw new UserInputError(
+        `${argument}: this export predates ${COMPLETION_FILE} (keras-nlpkit 0.4); the Python runtime still reads it, or export it again. Received: ${modelDir}`,
+      );
+    }
+    const table = new NgramTable(await readListedFile(folder, COMPLETION_FILE), `${argument}: ${COMPLETION_FILE}`);
     const model = await OnDeviceModel.load(folder, options.variant ?? 'int8');
     const tokenizerFile = folder.manifest.tokenizer;
     if (!tokenizerFile) throw new UserInputError(`${argument}: the model has no tokenizer. Received: ${modelDir}`);
     const tokenizer = WordTokenizer.parse(await readListedFile(folder, tokenizerFile), `${argument}: ${tokenizerFile}`);
     const ngramWeight = Number(options.ngramWeight ?? settings.ngram_weight);
-    let ngram: InterpolatedNgram | null = null;
-    if (ngramWeight > 0) {
-      const counts = await parseNgrams(await readListedFile(folder, NGRAM_FILE), `${argument}: ${NGRAM_FILE}`);
-      ngram = new InterpolatedNgram(lexicon, counts);
-    }
-    const completer = new QueryCompleter(lexicon, model, tokenizer, ngram, ngramWeight, options.cacheSize ?? 256);
+    const completer = new QueryCompleter(table, model, tokenizer, ngramWeight, options.cacheSize ?? 256, argument);
+    completer.history = options.history ?? null;
     if (options.corrector) {
       completer.corrector = options.corrector;
       completer.typoPenalty = Number(options.typoPenalty ?? (settings as {typo_penalty?: number}).typo_penalty);
@@ -203,8 +234,8 @@ export class QueryCompleter {
       for (let i = 0; i < scores.length; i++) {
         scores[i] = oov[i] ? unknown + oovShare[i] : lp[tokenIds[i]];
       }
-      if (this.ngram !== null) {
-        const counts = this.ngram.probabilities(words);
+      if (this.ngramWeight > 0) {
+        const counts = this.table.probabilities(words);
         const w = this.ngramWeight;
         for (let i = 0; i < scores.length; i++) {
           scores[i] = Math.log(Math.max((1.0 - w) * Math.exp(scores[i]) + w * counts[i], 1e-30));
@@ -212,18 +243,51 @@ export class QueryCompleter {
       }
       entry.scores = scores;
     }
-    return entry.scores;
+    if (this.history === null || this.history.size === 0) return entry.scores;
+    return this.personalized(words, entry.scores).scores;
+  }
+
+  /** The user's history mixed in, cached per context and history version (as Python's
+   * `_personalized`): log((1 − μ)P + μP_user) for the user's words, log(1 − μ) added to
+   * the others, and the user's words outside the lexicon at log(μ · P_user). */
+  private personalized(words: string[], scores: Float64Array): {scores: Float64Array; extra: [string, number][]} {
+    const key = `${this.history!.version}\u0000${words.join(' ')}`;
+    if (this.personal?.key !== key) {
+      const [mu, personal] = this.history!.mixture(words);
+      let mixed = scores;
+      const extra: [string, number][] = [];
+      if (mu > 0) {
+        const shift = Math.log1p(-mu);
+        mixed = scores.map((s) => s + shift);
+        for (const [word, p] of personal) {
+          const i = this.table.words.indexOf(word);
+          const own = Math.log(mu * p);
+          if (i >= 0) mixed[i] = logAddExp(mixed[i], own);
+          else if (word !== '</s>') extra.push([word, own]);
+        }
+      }
+      this.personal = {key, scores: mixed, extra};
+    }
+    return this.personal;
   }
 
   /** `[word, score]` pairs, best first: the k best words starting with `prefix`. */
   async suggestWords(previousWords: string[], prefix: string, k = 3): Promise<[string, number][]> {
-    if (codePointLength(prefix) > this.lexicon.longest + 1) return [];
     const scores = await this.scores(previousWords);
-    const [lo, hi] = this.lexicon.range(prefix);
+    const strip = codePointLength(prefix) > this.longest + 1 ? [] : this.lexiconStrip(scores, prefix, k);
+    if (this.history === null || this.history.size === 0) return strip;
+    const extra = this.personalized(this.bounded(previousWords), scores).extra.filter(([w]) => w.startsWith(prefix));
+    if (!extra.length) return strip;
+    return [...strip, ...extra].sort((a, b) => b[1] - a[1] || compareWords(a[0], b[0])).slice(0, k);
+  }
+
+  /** The k best lexicon words starting with `prefix` (or one edit from it, typo-tolerant). */
+  private lexiconStrip(scores: Float64Array, prefix: string, k: number): [string, number][] {
+    const [lo, hi] = this.table.words.range(prefix);
     const best = new Map(topInRange(scores, lo, hi, k).map((i) => [i, scores[i]]));
     if (this.typoPenalty !== null && codePointLength(prefix) >= this.minFuzzyPrefix) {
       for (const variant of oneEditVariants(prefix)) {
-        const [from, to] = this.lexicon.range(variant);
+        const [from, to] = this.table.words.range(variant);
         for (const i of from < to ? topInRange(scores, from, to, k) : []) {
           const score = scores[i] - this.typoPenalty;
           if (score > (best.get(i) ?? -Infinity)) best.set(i, score);
@@ -233,7 +297,7 @@ export class QueryCompleter {
     return [...best]
       .sort((a, b) => b[1] - a[1] || a[0] - b[0])
       .slice(0, k)
-      .map(([i, score]) => [this.lexicon.words[i], score]);
+      .map(([i, score]) => [this.table.words.get(i), score]);
   }
 
   /** Suggestions for the text typed so far (a trailing space: the next word). */

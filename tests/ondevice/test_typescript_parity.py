@@ -150,7 +150,7 @@ def test_a_file_litert_js_refuses_names_its_reason(node, query_completion_run, t
         log=lambda *_: None,
     )
     manifest = json.loads((folder / "manifest.json").read_text())
-    for name in ("lexicon.tsv", "ngrams.tsv.gz", "tokenizer.json"):
+    for name in ("completion.bin", "tokenizer.json"):
         data = (out / "export" / name).read_bytes()
         (folder / name).write_bytes(data)
         manifest["files"][name] = {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
@@ -210,3 +210,43 @@ def test_a_stream_of_tokens_gets_the_same_log_probabilities_in_both_runtimes(
     assert result.returncode == 0, result.stderr[-2000:]
     typescript = np.array(json.loads(result.stdout))
     np.testing.assert_allclose(typescript, np.stack(python), atol=1e-5)
+
+
+def test_strips_with_the_users_history_are_the_same_in_both_runtimes(
+    node, query_completion_run, tmp_path
+):
+    _, out, _ = query_completion_run
+    # Queries typed, submitted (a line ending in a tab), then typed again; one with a
+    # word no lexicon holds, which only the history can suggest.
+    queries = [*QUERIES[:30], "zanzibarx pizza", *QUERIES[:10], "zanzibarx pizza"]
+    typed = []
+    for query in queries:
+        typed += keystrokes([query]) + [query + "\t"]
+    python_file, typescript_file = tmp_path / "python.json", tmp_path / "typescript.json"
+    python = strips(
+        [
+            sys.executable,
+            "-m",
+            "keras_nlpkit.cli",
+            "complete",
+            "--model",
+            out,
+            "--json",
+            "--history",
+            python_file,
+        ],
+        typed,
+    )
+    typescript = strips(
+        [node, CLI, "complete", "--model", out, "--history", typescript_file], typed
+    )
+    differing = [(t, p, s) for t, p, s in zip(typed, python, typescript) if p != s]
+    assert len(python) == len(typescript) == len(typed)
+    assert not differing, differing[:5]
+    assert json.loads(python_file.read_text()) == json.loads(typescript_file.read_text())
+    first, second = [i for i, line in enumerate(typed) if line == "z"]
+    assert "zanzibarx" not in python[first] and python[second][0] == "zanzibarx"  # learnt
+    plain = strips(
+        [sys.executable, "-m", "keras_nlpkit.cli", "complete", "--model", out, "--json"], typed
+    )
+    assert sum(p != q for p, q in zip(plain, python)) > len(typed) // 20  # it changes strips

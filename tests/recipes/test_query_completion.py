@@ -15,8 +15,9 @@ from keras_nlpkit import cli
 from keras_nlpkit.errors import TrainingError
 from keras_nlpkit.evaluation.metrics import simulate_typing
 from keras_nlpkit.export.exporter import write_manifest
-from keras_nlpkit.ondevice import InterpolatedNgram
+from keras_nlpkit.ondevice import NgramTable
 from keras_nlpkit.ondevice import QueryCompleter
+from keras_nlpkit.ondevice.ngram_table import ngram_table_bytes
 from keras_nlpkit.recipes import query_completion as qc
 from keras_nlpkit.text.ngrams import count_ngrams
 from keras_nlpkit.text.queries import read_queries
@@ -42,15 +43,14 @@ def test_train_writes_model_logs_split_and_export(trained):
         "data/dev.txt",
         "export/model_float32.tflite",
         "export/model_int8.tflite",
-        "export/lexicon.tsv",
+        "export/completion.bin",
         "export/manifest.json",
-        "export/ngrams.tsv.gz",
     ):
         assert (out / name).is_file(), name
     manifest = json.loads((out / "export" / "manifest.json").read_text())
     assert manifest["kind"] == "query-completion" and manifest["tokenizer"] == "tokenizer.json"
     assert set(manifest["variants"]) == {"float32", "int8"}
-    assert {"lexicon.tsv", "ngrams.tsv.gz", "tokenizer.json"} <= set(manifest["files"])
+    assert {"completion.bin", "tokenizer.json"} <= set(manifest["files"])
     step = manifest["tensors"]["int8"]["step"]  # what a runtime checks before running it
     assert step["inputs"]["token"] == {"shape": [1], "dtype": "int32"}
     vocabulary = json.loads((out / "export" / "tokenizer.json").read_text())["vocabulary"]
@@ -97,7 +97,8 @@ def test_shipped_counts_are_mixed_into_the_network(trained):
     network = QueryCompleter(out, variant="float32", ngram_weight=0.0)
     mixed = QueryCompleter(out, variant="float32")
     train = (out / "data" / "train.txt").read_text().split("\n")[:-1]
-    counts = InterpolatedNgram(network.lexicon, count_ngrams(train))
+    words = dict(zip(network.lexicon.words, network.lexicon.counts.astype(int)))
+    counts = NgramTable(ngram_table_bytes(words, count_ngrams(train)))
     for previous in ((), ("flights", "to"), ("pizza", "unseen")):
         expected = np.log(
             (1 - weight) * np.exp(network.scores(previous))

@@ -59,8 +59,8 @@ def test_it_serves_the_page_the_runtime_litert_and_only_the_listed_model_files(
         for name in ["manifest.json", *manifest["files"]]:
             status, _, body = get(f"{base}/models/queries/{name}")
             assert status == 200 and body == (export / name).read_bytes(), name
-        # ngrams.tsv.gz is checksummed as written: no Content-Encoding to undo it.
-        assert get(f"{base}/models/queries/ngrams.tsv.gz")[1] == "application/gzip"
+        # The array file is checksummed as written: served as bytes, no Content-Encoding.
+        assert get(f"{base}/models/queries/completion.bin")[1] == "application/octet-stream"
         assert get(f"{base}/models/spelling/manifest.json")[0] == 200
         refused = [
             "/models/queries/report.json",  # in the export folder, but not listed
