@@ -52,7 +52,9 @@ for line in lines:
     answers.append(completer.suggest(line))
     ms.append((time.perf_counter() - start) * 1e3)
 import keras_nlpkit
-print(json.dumps({"code": keras_nlpkit.__file__, "load_ms": load_ms, "rss_added_bytes": rss_added, "ms": ms, "answers": answers}))
+code = keras_nlpkit.__file__
+print(json.dumps({"code": code, "load_ms": load_ms, "rss_added_bytes": rss_added,
+                  "ms": ms, "answers": answers}))
 """
 
 

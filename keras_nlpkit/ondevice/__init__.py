@@ -11,6 +11,7 @@ proves the package runs with those imports blocked. It needs NumPy and
     NgramTable           a trigram count model as sorted, memory-mapped arrays
     LocalHistory         the user's own queries, learnt on the device, mixed into completion
     SpellingCorrector    single-word correction (candidates, channel model, reranking)
+    SentenceCorrector    correction in context: candidates rescored with a word trigram LM
     CharacterTokenizer, WordTokenizer, load_tokenizer    what `tokenizer.json` holds
 """
 
@@ -28,6 +29,7 @@ from keras_nlpkit.ondevice.ngram_table import NgramTable
 from keras_nlpkit.ondevice.on_device_model import OnDeviceModel
 from keras_nlpkit.ondevice.prefix_completer import PrefixCompleter
 from keras_nlpkit.ondevice.query_completer import QueryCompleter
+from keras_nlpkit.ondevice.sentence_corrector import SentenceCorrector
 from keras_nlpkit.ondevice.spelling_corrector import SpellingCorrector
 from keras_nlpkit.ondevice.tflite_file import describe_tflite
 from keras_nlpkit.ondevice.tokenizer_file import load_tokenizer
@@ -45,6 +47,7 @@ __all__ = [
     "OnDeviceModel",
     "PrefixCompleter",
     "QueryCompleter",
+    "SentenceCorrector",
     "SpellingCorrector",
     "WordTokenizer",
     "describe_tflite",

@@ -28,6 +28,13 @@ typo) + λ_search · log P_freq(w). To rank unfinished beams, the prior term use
 best log-frequency of any word below the beam's trie node (a look-ahead that never
 underestimates), so the search can stop as soon as k finished words score above
 every live beam.
+
+Sentences (`correct_sentence`, `nlpkit correct --context`): `SentenceCorrector`
+rescores each word's candidates with the export's word trigram LM
+(`context_lm.bin`, written when the model was trained with `--context-corpus`)
+over the words before and after it, and offers real-word confusions ("by" →
+"buy"). An export without the file corrects words as before; sentence mode then
+says which file is missing.
 """
 
 import dataclasses
@@ -46,9 +53,14 @@ from keras_nlpkit.ondevice.lexicon import LEXICON_FILE
 from keras_nlpkit.ondevice.lexicon import parse_lexicon
 from keras_nlpkit.ondevice.lexicon_trie import LexiconTrie
 from keras_nlpkit.ondevice.model_folder import find_export_dir
+from keras_nlpkit.ondevice.model_folder import map_listed_file
 from keras_nlpkit.ondevice.model_folder import read_listed_file
+from keras_nlpkit.ondevice.ngram_table import NgramTable
 from keras_nlpkit.ondevice.on_device_model import OnDeviceModel
 from keras_nlpkit.ondevice.on_device_model import log_softmax
+from keras_nlpkit.ondevice.sentence_corrector import CONTEXT_LM_FILE
+from keras_nlpkit.ondevice.sentence_corrector import DEFAULTS as CONTEXT_DEFAULTS
+from keras_nlpkit.ondevice.sentence_corrector import SentenceCorrector
 
 KIND = "spelling"
 # Full-integer int8 `encode` fails to prepare under XNNPACK (the default delegate), so
@@ -89,6 +101,8 @@ class SpellingCorrector:
         self, model_dir, variant=DEFAULT_VARIANT, num_threads=1, argument="--model", **settings
     ):
         export_dir, manifest = find_export_dir(model_dir, KIND, argument)
+        self.export_dir, self.manifest, self._argument = export_dir, manifest, argument
+        self._context_lm = self._sentence_corrector = None
         stored = manifest["settings"]
 
         def listed(name):
@@ -214,6 +228,80 @@ class SpellingCorrector:
             shape = str.upper if len(text) > 1 and text.isupper() else str.capitalize
             results = [(shape(w), s) for w, s in results]
         return results
+
+    def is_word(self, word):
+        """Whether a lower-case `word` is a lexicon or known word (typed, it is kept)."""
+        return word in self._word_logp or word in self._known_logp
+
+    def context_lm(self):
+        """The export's word trigram LM (`NgramTable` of `context_lm.bin`), mapped once.
+
+        An export written without `--context-corpus` has none: a `UserInputError`
+        names the file and how to get it.
+        """
+        if self._context_lm is None:
+            argument, export_dir = self._argument, self.export_dir
+            if CONTEXT_LM_FILE not in self.manifest.get("files", {}):
+                raise UserInputError(
+                    f"{argument}: this export has no {CONTEXT_LM_FILE} (the word LM that "
+                    "sentence correction needs); train or re-export it with "
+                    "`nlpkit train spelling --context-corpus FILE[,FILE...]`. "
+                    f"Received: {export_dir}"
+                )
+            data = map_listed_file(export_dir, self.manifest, CONTEXT_LM_FILE, argument)
+            self._context_lm = NgramTable(data, f"{argument}: {CONTEXT_LM_FILE}")
+        return self._context_lm
+
+    def sentence_corrector(self, context=True, **settings):
+        """A `SentenceCorrector` over this corrector's candidates.
+
+        Args:
+            context: with the context LM (False: each word alone, the word-by-word
+                baseline: a non-word gets its best candidate, a word is kept).
+            **settings: overrides of the export's context settings
+                (`sentence_corrector.DEFAULTS`, stored in the manifest as
+                `settings["context"]`), e.g. `lm_weight=0.5`.
+        """
+        merged = {**CONTEXT_DEFAULTS, **self.manifest["settings"].get("context", {}), **settings}
+        unknown = set(merged) - set(CONTEXT_DEFAULTS)
+        if unknown:
+            raise ValueError(
+                f"unknown context settings {sorted(unknown)}; known: {sorted(CONTEXT_DEFAULTS)}"
+            )
+        prior_share = float(merged.pop("prior_share"))
+        prior_weight = self.settings.prior_weight if self.settings.edit_distance else 0.0
+
+        def candidates(word):
+            if not all(c in self.char_ids for c in word):
+                return []  # a word the model cannot spell is left as typed
+            k = merged["max_candidates"]
+            # The LM knows frequency too: `prior_share` of the unigram prior may go.
+            return [
+                (w, score - prior_share * prior_weight * parts[1])
+                for w, score, parts in self.candidates(word, k)[:k]
+            ]
+
+        lm = self.context_lm() if context else None
+        return SentenceCorrector(candidates, self.is_word, lm, **merged)
+
+    def correct_sentence(self, text):
+        """`text` with its words corrected in context (`SentenceCorrector`).
+
+        Example (with a model trained with `--context-corpus`):
+
+            corrector.correct_sentence("I want to by a new phone")
+            # 'I want to buy a new phone'
+        """
+        return self._sentences().correct(text)
+
+    def sentence_decisions(self, text):
+        """Per-word decisions of `correct_sentence` (`SentenceCorrector.decisions`)."""
+        return self._sentences().decisions(text)
+
+    def _sentences(self):
+        if self._sentence_corrector is None:
+            self._sentence_corrector = self.sentence_corrector()
+        return self._sentence_corrector
 
     def candidates(self, word, k=5):
         """Every candidate for a lower-case `word`, best first: `[(w, score, parts)]`.

@@ -1,9 +1,11 @@
 """Spelling correction: a character seq2seq with attention, shipped as int8 TFLite.
 
     nlpkit train spelling --out DIR [--exclude-pairs EVAL_FILE] [--pairs FILE ...]
-                          [--preset small] [...]
+                          [--context-corpus FILE_OR_FOLDER[,...]] [--preset small] [...]
     nlpkit evaluate spelling --model DIR --pairs EVAL_FILE      # one JSON object on stdout
+    nlpkit evaluate spelling --model DIR --context-text FILE_OR_FOLDER[,...]   # in sentences
     nlpkit correct --model DIR word [word ...]
+    nlpkit correct --model DIR --context "i want to by a new phone"
 
 Training pairs (misspelling → correction) come from three places
 (`keras_nlpkit.text.misspellings`):
@@ -25,6 +27,14 @@ word) and `decode_step` (one character for a batch of beams). The export also
 holds the lexicon, the known words and the channel model that
 `keras_nlpkit.ondevice.SpellingCorrector` decodes with (see `CorrectorSettings`).
 
+With `--context-corpus` (real sentences: e.g. the Brown, Reuters and Gutenberg text
+of ../shared/data/text), the export also holds `context_lm.bin`, a word trigram
+`NgramTable` of that text's training side (`keras_nlpkit.text.context_sentences`
+holds 2% of the sentences out for the dev set), which sentence correction reads
+(`SpellingCorrector.correct_sentence`). Without it the export is as before. Adding
+it to a finished run needs no training: `export_model(DIR, config=...)` with
+`context_corpus` set re-exports.
+
 DIR receives `recipe.json`, `model.keras`, `lexicon.tsv`, `heldout.tsv` (held-out
 pairs, used for tuning), `metrics.json`, `logs/` (TensorBoard), `backup/` (rerun the
 same command to resume) and `export/` (TFLite, lexicon, known words, channel, manifest).
@@ -32,12 +42,15 @@ same command to resume) and `export/` (TFLite, lexicon, known words, channel, ma
 
 import dataclasses
 import json
+import math
 import sys
 from pathlib import Path
+from typing import ClassVar
 
 import keras
 import numpy as np
 
+from keras_nlpkit.errors import UserInputError
 from keras_nlpkit.export import export
 from keras_nlpkit.files import atomic_write_bytes
 from keras_nlpkit.files import atomic_write_json
@@ -60,12 +73,19 @@ from keras_nlpkit.ondevice.corrector_settings import CorrectorSettings
 from keras_nlpkit.ondevice.lexicon import KNOWN_WORDS_FILE
 from keras_nlpkit.ondevice.lexicon import LEXICON_FILE
 from keras_nlpkit.ondevice.lexicon import parse_lexicon
+from keras_nlpkit.ondevice.ngram_table import ngram_table_bytes
+from keras_nlpkit.ondevice.sentence_corrector import CONTEXT_LM_FILE
+from keras_nlpkit.ondevice.sentence_corrector import DEFAULTS as CONTEXT_DEFAULTS
 from keras_nlpkit.ondevice.spelling_corrector import KIND
 from keras_nlpkit.recipes import distribution
 from keras_nlpkit.recipes import training
 from keras_nlpkit.recipes.arguments import RecipeConfig
 from keras_nlpkit.recipes.arguments import add_config_arguments
 from keras_nlpkit.recipes.arguments import config_from_arguments
+from keras_nlpkit.text.context_sentences import context_lm_counts
+from keras_nlpkit.text.context_sentences import corpus_files
+from keras_nlpkit.text.context_sentences import is_heldout
+from keras_nlpkit.text.context_sentences import read_sentences
 from keras_nlpkit.text.lexicon import lexicon_file_bytes
 from keras_nlpkit.text.misspellings import LETTERS
 from keras_nlpkit.text.misspellings import build_lexicon
@@ -101,6 +121,12 @@ class SpellingConfig(RecipeConfig):
     # The evaluation file whose misspellings must not be trained on ("": none, loudly).
     exclude_pairs: str = ""
     validation_fraction: float = 0.02
+    # Sentence correction: real text for the word trigram LM (`context_lm.bin`), as
+    # comma-separated files or folders (their *.txt); "": no LM, words only.
+    context_corpus: str = ""
+    # Words, bigrams and trigrams seen fewer times are dropped (words become <unk>):
+    # 2 keeps the file near 6 MB for the 4.6M words of books + news.
+    context_min_count: int = 2
     # Training.
     batch_size: int = 128
     steps_per_epoch: int = 100  # an "epoch" is a checkpoint interval
@@ -108,8 +134,11 @@ class SpellingConfig(RecipeConfig):
     learning_rate: float = 3e-3
     seed: int = 1337
 
+    # The LM is built at export: a finished run may add or change it.
+    resumable: ClassVar[tuple] = ("epochs", "context_corpus", "context_min_count")
     ranges = {
         "known_words": "[0, inf)",
+        "context_min_count": "[1, inf)",
         "identity_fraction": "[0, 1)",
         "validation_fraction": "(0, 1)",
         "max_word_length": "[2, 64]",
@@ -256,6 +285,8 @@ def train(out_dir, config=None, pair_files=None, log=print, verbose=2):
     for path in pair_files or ():
         read_pairs(path)  # fail early, before any work
     excluded_misspellings(config)
+    if config.context_corpus:
+        corpus_files(config.context_corpus)  # fail early, before any work
     inputs = [p for p in (config.exclude_pairs, *(pair_files or ())) if p]
     out_dir = training.start_run(out_dir, KIND, config, inputs=inputs)
     keras.utils.set_random_seed(config.seed)
@@ -339,6 +370,31 @@ def channel_pairs(out_dir, config):
     return pairs
 
 
+def context_lm(config, log=print):
+    """`(context_lm.bin bytes, context settings)` from `config.context_corpus`'s
+    training side (its held-out sentences are the context dev set's)."""
+    files = corpus_files(config.context_corpus)
+    sentences = [
+        words for _, words in read_sentences(files, "--context-corpus") if not is_heldout(words)
+    ]
+    if not sentences:
+        raise UserInputError(
+            f"--context-corpus: no sentences found. Received: {config.context_corpus}"
+        )
+    word_counts, ngram_counts, folded = context_lm_counts(sentences, config.context_min_count)
+    data = ngram_table_bytes(word_counts, ngram_counts)
+    bigrams = sum(len(g) == 2 for g in ngram_counts)
+    log(
+        f"Context LM: {len(sentences):,} sentences, {sum(map(len, sentences)):,} words of "
+        f"{len(files)} files; {len(word_counts):,} words, {bigrams:,} bigrams, "
+        f"{len(ngram_counts) - bigrams:,} trigrams seen ≥ {config.context_min_count} times: "
+        f"{len(data):,} bytes"
+    )
+    # A word outside the LM's lexicon shares <unk>'s mass with the `folded` others.
+    settings = {**CONTEXT_DEFAULTS, "oov_penalty": round(math.log(max(folded, 1)), 3)}
+    return data, settings
+
+
 def known_words(lexicon, config):
     """The `known_words` most frequent symspell words that are not in the lexicon."""
     return {
@@ -375,6 +431,9 @@ def export_model(out_dir, model=None, config=None, log=print, quantize=EXPORT_VA
     }
     if known:
         side_files[KNOWN_WORDS_FILE] = lexicon_file_bytes(known)
+    context = None
+    if config.context_corpus:
+        side_files[CONTEXT_LM_FILE], context = context_lm(config, log)
     settings = {
         "pad_id": PAD_ID,
         "start_id": START_ID,
@@ -382,6 +441,8 @@ def export_model(out_dir, model=None, config=None, log=print, quantize=EXPORT_VA
         "max_word_length": config.max_word_length,
         "decoding": dataclasses.asdict(CorrectorSettings()),
     }
+    if context is not None:
+        settings["context"] = context
     return export(
         model,
         out_dir / "export",

@@ -68,7 +68,8 @@ def test_file_round_trips_atomically_and_clears(tmp_path):
             "not enough values",
         ),
         (
-            b'{"format": "nlpkit-local-history", "format_version": 1, "clock": 1, "grams": [["a", "b", -1]]}',
+            b'{"format": "nlpkit-local-history", "format_version": 1, "clock": 1, '
+            b'"grams": [["a", "b", -1]]}',
             "bad entry",
         ),
         (b"x" * 200, "max_bytes"),
