@@ -16,7 +16,8 @@ Each runtime runs in a fresh process, one thread, on the keystrokes of the first
   that version (default: `--model`).
 
 "RSS added" is the resident memory after loading (and one suggestion) minus before,
-the runtime's imports already done: what the completer itself holds. Prints one JSON
+the runtime's imports already done: what the completer itself holds; "after typing",
+the same once every keystroke was answered (its caches full). Prints one JSON
 object with each row and the ratios to the peer.
 """
 
@@ -51,10 +52,11 @@ for line in lines:
     start = time.perf_counter()
     answers.append(completer.suggest(line))
     ms.append((time.perf_counter() - start) * 1e3)
+rss_typing = rss() - before
 import keras_nlpkit
 code = keras_nlpkit.__file__
 print(json.dumps({"code": code, "load_ms": load_ms, "rss_added_bytes": rss_added,
-                  "ms": ms, "answers": answers}))
+                  "rss_after_typing_bytes": rss_typing, "ms": ms, "answers": answers}))
 """
 
 
@@ -99,6 +101,11 @@ def summary(measured):
         "load_ms": round(measured["load_ms"], 1),
         "rss_added_mb": round(measured["rss_added_bytes"] / 2**20, 1),
         **({"reload_ms": round(measured["reload_ms"], 1)} if "reload_ms" in measured else {}),
+        **(
+            {"rss_after_typing_mb": round(measured["rss_after_typing_bytes"] / 2**20, 1)}
+            if "rss_after_typing_bytes" in measured
+            else {}
+        ),
         "keystroke_median_ms": round(float(np.median(ms)), 3),
         "keystroke_p95_ms": round(float(np.percentile(ms, 95)), 3),
         "keystrokes": len(ms),

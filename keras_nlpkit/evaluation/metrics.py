@@ -117,6 +117,65 @@ def simulate_typing(queries, suggest, k=3, typed_queries=None):
     }
 
 
+def simulate_typing_phrases(queries, suggest, k=3):
+    """METRICS.md's "KSR with phrases": as `simulate_typing`, but an entry may be a
+    phrase of words.
+
+    Before each keystroke inside word w_i, `suggest(previous_words, prefix)` returns
+    up to k entries, each a tuple of one or more words (the first completing
+    `prefix`). If an entry equals the query's next words from w_i on, the user taps
+    it (the longest such): one keystroke types all its words and the spaces after
+    them (not the one after the query's last word). Otherwise the user types the
+    next character.
+
+    Returns:
+        dict with `ksr`, `keystrokes`, `characters`, `words`, `taps` (entries
+        tapped), `phrase_taps` (of them, entries of 2+ words), `words_by_phrase`
+        (words typed by phrase taps) and `latency`.
+    """
+    keystrokes = characters = words = taps = phrase_taps = phrase_words = 0
+    seconds = []
+    for query in queries:
+        intended = query.split()
+        characters += len(" ".join(intended))
+        words += len(intended)
+        i = 0
+        while i < len(intended):
+            word = intended[i]
+            tapped = None
+            for p in range(len(word)):
+                start = time.perf_counter()
+                shown = list(suggest(tuple(intended[:i]), word[:p]))[:k]
+                seconds.append(time.perf_counter() - start)
+                right = [e for e in shown if tuple(intended[i : i + len(e)]) == tuple(e)]
+                tapped = max(right, key=len, default=None)  # the longest that is right
+                if tapped is not None:
+                    keystrokes += p + 1
+                    break
+            if tapped is None:
+                keystrokes += len(word) + (0 if i == len(intended) - 1 else 1)
+                i += 1
+                continue
+            taps += 1
+            if len(tapped) > 1:
+                phrase_taps += 1
+                phrase_words += len(tapped)
+            i += len(tapped)
+    if characters == 0:
+        raise ValueError("`queries` holds no words. Received: an empty list")
+    return {
+        "ksr": round(1.0 - keystrokes / characters, 4),
+        "keystrokes": keystrokes,
+        "characters": characters,
+        "queries": len(queries),
+        "words": words,
+        "taps": taps,
+        "phrase_taps": phrase_taps,
+        "words_by_phrase": phrase_words,
+        "latency": latency_summary(seconds),
+    }
+
+
 def perplexity(negative_log_likelihoods):
     """exp(mean negative log-likelihood per token), natural logarithms."""
     nll = np.asarray(negative_log_likelihoods, dtype=np.float64)

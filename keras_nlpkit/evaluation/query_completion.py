@@ -7,6 +7,7 @@ import numpy as np
 from keras_nlpkit.errors import UserInputError
 from keras_nlpkit.evaluation.metrics import perplexity
 from keras_nlpkit.evaluation.metrics import simulate_typing
+from keras_nlpkit.evaluation.metrics import simulate_typing_phrases
 from keras_nlpkit.evaluation.trigram_completer import TrigramCompleter
 from keras_nlpkit.ondevice.local_history import LocalHistory
 from keras_nlpkit.ondevice.model_folder import find_export_dir
@@ -28,6 +29,7 @@ def evaluate(
     seed=0,
     ngram_weight=None,
     repeat=False,
+    phrases=False,
 ):
     """METRICS.md figures for the exported model and the trigram peer, on `queries_file`.
 
@@ -36,6 +38,8 @@ def evaluate(
     injected typo (in one word of 3+ letters) and both completers, plus the
     typo-tolerant one when a `corrector` is given, are measured on it.
     `ngram_weight` overrides the export's mixture weight (0: the network alone).
+    With `phrases`, also METRICS.md's "KSR with phrases" for both completers, one
+    phrase mechanism (`PrefixCompleter.suggest_phrases`) over each one's scores.
     With `repeat`, also the repeat-query KSR (`repeat_query_ksr`), with and without
     the on-device `LocalHistory`.
     """
@@ -71,6 +75,17 @@ def evaluate(
     result["ours"]["perplexity_tokenization"] = (
         f"words ({ours.tokenizer.vocabulary_size:,}, others as <unk>), per token incl. </s>"
     )
+    if phrases:
+
+        def phrase_suggester(completer):
+            return lambda previous, prefix: [
+                words for words, _ in completer.suggest_phrases(previous, prefix, k)
+            ]
+
+        result["phrases"] = {
+            "ours": simulate_typing_phrases(queries, phrase_suggester(ours), k),
+            "peer_trigram": simulate_typing_phrases(queries, phrase_suggester(peer), k),
+        }
     if repeat:
         result["repeat"] = {
             "without_history": repeat_query_ksr(ours, None, queries, k, seed),

@@ -186,7 +186,10 @@ class NgramTable:
         found = [(words[lo:hi], counts[lo:hi]) if hi > lo else None]
         contexts, starts, words, counts = self._trigrams
         key = u * self.size + v
-        at = int(np.searchsorted(contexts, key))
+        at = len(contexts)
+        if at and key <= int(contexts[-1]):  # else not there, and past the dtype's range
+            # The key in the array's own dtype: a Python int would convert the whole array.
+            at = int(np.searchsorted(contexts, contexts.dtype.type(key)))
         if at < len(contexts) and int(contexts[at]) == key:
             lo, hi = int(starts[at]), int(starts[at + 1])
             found.append((words[lo:hi], counts[lo:hi]))
@@ -203,6 +206,34 @@ class NgramTable:
                 total = float(counts.sum(dtype=np.float64))
                 p *= self.discount * len(counts) / total
                 p[words.astype(np.int64)] += (counts - self.discount) / total
+        return p
+
+    def likely(self, previous_words, threshold):
+        """Lexicon indices of every word with P ≥ `threshold`, sorted.
+
+        Only the contexts' followers and the words whose unigram share alone reaches
+        it can (the back-off weights are below 1), so only those are scored.
+        """
+        levels = self._followers(previous_words)
+        candidates = [np.flatnonzero(self.unigram[: self.start_id] >= threshold)]
+        candidates += [words.astype(np.int64) for words, _ in filter(None, levels)]
+        index = np.unique(np.concatenate(candidates))
+        index = index[index < self.start_id]
+        return index[self.probabilities_of(previous_words, index) >= threshold]
+
+    def probabilities_of(self, previous_words, index):
+        """P(w | previous words) of the words `index` (ids), with `distribution`'s
+        arithmetic: the same numbers, without the whole vector."""
+        index = np.asarray(index, dtype=np.int64)
+        p = self.unigram[index]
+        for level in self._followers(previous_words):
+            if level is not None:
+                words, counts = level
+                total = float(counts.sum(dtype=np.float64))
+                p = p * (self.discount * len(counts) / total)
+                at = np.minimum(np.searchsorted(words, index), len(words) - 1)
+                hit = words[at] == index
+                p[hit] += (counts[at[hit]] - self.discount) / total
         return p
 
     def probabilities(self, previous_words):

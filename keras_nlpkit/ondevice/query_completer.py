@@ -71,7 +71,8 @@ class QueryCompleter(PrefixCompleter):
         ngram_weight: the count model's weight in the mixture, 0 for the network
             alone (default: the export's setting).
         num_threads: interpreter threads.
-        cache_size: how many contexts (previous words) keep their model state.
+        cache_size: how many contexts (previous words) keep their model state and
+            scores (about 0.4 MB each with a 45k-word lexicon).
         history: optional `LocalHistory`, the user's own queries, mixed in (its
             words outside the lexicon are suggested too).
         argument: how error messages name `model_dir`.
@@ -93,7 +94,7 @@ class QueryCompleter(PrefixCompleter):
         typo_penalty=None,
         ngram_weight=None,
         num_threads=1,
-        cache_size=256,
+        cache_size=32,
         history=None,
         argument="--model",
     ):
@@ -133,6 +134,9 @@ class QueryCompleter(PrefixCompleter):
             settings["ngram_weight"] if ngram_weight is None else ngram_weight
         )
         self.ngram = table if self.ngram_weight > 0.0 else None
+        # Model id → lexicon index (-1: none), for `confident_next`'s few candidates.
+        self.lexicon_of_token = np.full(self.tokenizer.vocabulary_size, -1, dtype=np.int64)
+        self.lexicon_of_token[self.token_ids[~oov]] = np.flatnonzero(~oov)
         self._cache = collections.OrderedDict()  # previous words -> [state, logprobs, scores]
         self._cache_size = cache_size
         self._corrections = {}
@@ -262,6 +266,44 @@ class QueryCompleter(PrefixCompleter):
         if not extra:
             return best
         return sorted(best + extra, key=lambda item: (-item[1], item[0]))[:k]
+
+    def confident_next(self, previous_words, confidence):
+        """As `PrefixCompleter.confident_next`, without scoring the whole lexicon.
+
+        A word whose mixed probability reaches `confidence` has it under the network
+        or under the counts (the mixture is convex), so only those few words are
+        scored, each by `scores`' own formula.
+        """
+        previous = self._bounded(previous_words)
+        entry = self._context(previous)
+        if entry[2] is not None or (self.history is not None and len(self.history)):
+            return super().confident_next(previous, confidence)
+        threshold = np.log(confidence)
+        logprobs = entry[1]
+        unknown = logprobs[WordTokenizer.unknown_id]
+        net = self.lexicon_of_token[np.flatnonzero(logprobs >= threshold)]
+        net = net[net >= 0]
+        oov = np.flatnonzero(self.oov & (unknown + self.oov_share >= threshold))
+        counts = None
+        if self.ngram is not None:
+            counts = self.ngram.probabilities(previous)
+        candidates = np.union1d(
+            np.union1d(net, oov), [] if counts is None else np.flatnonzero(counts >= confidence)
+        ).astype(np.int64)
+        if not len(candidates):
+            return None
+        scores = np.where(
+            self.oov[candidates],
+            unknown + self.oov_share[candidates],
+            logprobs[self.token_ids[candidates]],
+        )
+        if counts is not None:
+            mixed = (1.0 - self.ngram_weight) * np.exp(scores) + self.ngram_weight * counts[
+                candidates
+            ]
+            scores = np.log(np.maximum(mixed, 1e-30))
+        best = int(np.argmax(scores))  # the first of equal scores: the lowest index
+        return (int(candidates[best]), float(scores[best])) if scores[best] >= threshold else None
 
     def sequence_logprobs(self, query):
         """log P of each token of `<s> query </s>` after `<s>` (perplexity's terms)."""

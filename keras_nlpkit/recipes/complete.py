@@ -9,6 +9,9 @@ from standard input, one a line, and each gets one JSON array of suggestions on 
 line of its own: the contract the TypeScript runtime's
 `node ondevice-js/bin/nlpkit-ondevice.mjs complete` shares, line for line.
 
+With `--phrases N`, an entry may be a phrase of up to N words (`suggest_phrases`),
+printed as one string with its spaces.
+
 With `--history FILE` (the user's `LocalHistory`, created if missing), suggestions
 mix in the queries the user submitted before; on the `--json` stream a line ending in
 a tab is a submitted query: it is learnt, FILE is replaced atomically, and the
@@ -38,6 +41,13 @@ def add_arguments(parser):
         "--json",
         action="store_true",
         help="read the typed prefixes from stdin, one a line; print one JSON array a line",
+    )
+    parser.add_argument(
+        "--phrases",
+        type=positive_integer,
+        default=None,
+        metavar="N",
+        help="suggest phrases of up to N words too (printed with their spaces)",
     )
     parser.add_argument(
         "--history",
@@ -79,8 +89,9 @@ def run(args):
                 history.learn(typed)  # submitted
                 suggestions = []
             else:
-                suggestions = completer.suggest(typed, args.k)
+                suggestions = completer.suggest(typed, args.k, args.phrases or 1)
             print(json.dumps(suggestions, ensure_ascii=False, separators=(",", ":")), flush=True)
         return
     for prefix in args.prefix:
-        print(json.dumps({"typed": prefix, "suggestions": completer.suggest(prefix, args.k)}))
+        suggestions = completer.suggest(prefix, args.k, args.phrases or 1)
+        print(json.dumps({"typed": prefix, "suggestions": suggestions}))

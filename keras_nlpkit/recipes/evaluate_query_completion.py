@@ -34,6 +34,11 @@ def add_arguments(parser):
         help="the counts' weight in the mixture (default: the export's; 0: the network alone)",
     )
     parser.add_argument(
+        "--phrases",
+        action="store_true",
+        help="also KSR with phrases (entries of 1-3 words), for ours and the trigram",
+    )
+    parser.add_argument(
         "--repeat",
         action="store_true",
         help="also type every query a second time later on: repeat-query KSR with and "
@@ -57,5 +62,6 @@ def run(args):
         corrector=corrector_of(args.spelling_model),
         ngram_weight=args.ngram_weight,
         repeat=args.repeat,
+        phrases=args.phrases,
     )
     print(json.dumps(result, indent=2, sort_keys=True))

@@ -3,7 +3,8 @@
  * typed prefixes on stdin, one a line (a trailing space asks for the next word); one
  * JSON array of suggestions a line on stdout. The same contract as `nlpkit complete --json`.
  *
- * With `--history FILE` (the user's local history, created if missing), a line ending
+ * With `--phrases N`, an entry may be a phrase of up to N words, printed with its
+ * spaces. With `--history FILE` (the user's local history, created if missing), a line ending
  * in a tab is a submitted query: it is learnt, FILE is replaced atomically (written
  * beside it, then renamed), and the answer is `[]`.
  *
@@ -21,10 +22,10 @@ import {QueryCompleter} from './query_completer.js';
 import {SpellingCorrector} from './spelling_corrector.js';
 
 const USAGE =
-  'usage: nlpkit-ondevice complete --model DIR [--spelling-model DIR2] [--k N] [--variant VARIANT] [--history FILE] | ' +
+  'usage: nlpkit-ondevice complete --model DIR [--spelling-model DIR2] [--k N] [--variant VARIANT] [--history FILE] [--phrases N] | ' +
   'nlpkit-ondevice correct --model DIR [--k N] [--variant VARIANT]';
 const FLAGS: Record<string, string[]> = {
-  complete: ['--model', '--spelling-model', '--k', '--variant', '--history'],
+  complete: ['--model', '--spelling-model', '--k', '--variant', '--history', '--phrases'],
   correct: ['--model', '--k', '--variant'],
 };
 
@@ -59,6 +60,7 @@ async function answerLines(answer: (line: string) => Promise<unknown>): Promise<
 
 async function complete(options: Map<string, string>): Promise<void> {
   const k = positive(options, '--k', 3);
+  const maxWords = positive(options, '--phrases', 1);
   const spelling = options.get('--spelling-model');
   const corrector =
     spelling === undefined ? undefined : await SpellingCorrector.load(spelling, {argument: '--spelling-model'});
@@ -75,7 +77,7 @@ async function complete(options: Map<string, string>): Promise<void> {
     history,
   });
   await answerLines(async (line) => {
-    if (history === undefined || !line.endsWith('\t')) return completer.suggest(line, k);
+    if (history === undefined || !line.endsWith('\t')) return completer.suggest(line, k, maxWords);
     history.learn(line); // submitted
     writeFileSync(`${file}.tmp`, history.toText());
     renameSync(`${file}.tmp`, file!);

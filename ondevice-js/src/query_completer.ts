@@ -68,6 +68,18 @@ function logAddExp(a: number, b: number): number {
   return m + Math.log1p(Math.exp(-Math.abs(a - b)));
 }
 
+/** A phrase needs this probability for each word past its first (Python's default). */
+export const DEFAULT_CONFIDENCE = 0.1;
+
+/** Python's tuple order over word tuples. */
+function compareTuples(a: readonly string[], b: readonly string[]): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    const c = compareWords(a[i], b[i]);
+    if (c !== 0) return c;
+  }
+  return a.length - b.length;
+}
+
 /** Python's string order (by code point). */
 function compareWords(a: string, b: string): number {
   const x = Array.from(a, (c) => c.codePointAt(0)!);
@@ -166,7 +178,7 @@ export class QueryCompleter {
     if (!tokenizerFile) throw new UserInputError(`${argument}: the model has no tokenizer. Received: ${modelDir}`);
     const tokenizer = WordTokenizer.parse(await readListedFile(folder, tokenizerFile), `${argument}: ${tokenizerFile}`);
     const ngramWeight = Number(options.ngramWeight ?? settings.ngram_weight);
-    const completer = new QueryCompleter(table, model, tokenizer, ngramWeight, options.cacheSize ?? 256, argument);
+    const completer = new QueryCompleter(table, model, tokenizer, ngramWeight, options.cacheSize ?? 32, argument);
     completer.history = options.history ?? null;
     if (options.corrector) {
       completer.corrector = options.corrector;
@@ -300,12 +312,42 @@ export class QueryCompleter {
       .map(([i, score]) => [this.table.words.get(i), score]);
   }
 
-  /** Suggestions for the text typed so far (a trailing space: the next word). */
-  async suggest(text: string, k = 3): Promise<string[]> {
+  /** Entries of one to `maxWords` words, best first, as Python's `suggest_phrases`:
+   * the heads are `suggestWords`' k; an entry grows by the most probable next word
+   * while that word's score is at least log(`confidence`); the k best entries by
+   * summed log-score, equal scores by spelling. */
+  async suggestPhrases(
+    previousWords: string[],
+    prefix: string,
+    k = 3,
+    maxWords = 3,
+    confidence = DEFAULT_CONFIDENCE,
+  ): Promise<[string[], number][]> {
+    const found: [string[], number][] = (await this.suggestWords(previousWords, prefix, k)).map(([w, s]) => [[w], s]);
+    let frontier = [...found];
+    for (let depth = 1; depth < maxWords; depth++) {
+      const grown: [string[], number][] = [];
+      for (const [words, score] of frontier) {
+        const scores = await this.scores([...previousWords, ...words]);
+        const [best] = topInRange(scores, 0, scores.length, 1);
+        if (scores[best] >= Math.log(confidence)) grown.push([[...words, this.table.words.get(best)], score + scores[best]]);
+      }
+      found.push(...grown);
+      frontier = grown;
+    }
+    return found.sort((a, b) => b[1] - a[1] || compareTuples(a[0], b[0])).slice(0, k);
+  }
+
+  /** Suggestions for the text typed so far (a trailing space: the next word); with
+   * `maxWords` > 1, phrases too (`suggestPhrases`), as strings with spaces. */
+  async suggest(text: string, k = 3, maxWords = 1): Promise<string[]> {
     const words = splitWords(normalizeQuery(text));
     const last = text.slice(-1);
     const [previous, prefix] =
       /\s/.test(last) || words.length === 0 ? [words, ''] : [words.slice(0, -1), words[words.length - 1]];
+    if (maxWords > 1) {
+      return (await this.suggestPhrases(previous, prefix, k, maxWords)).map(([entry]) => entry.join(' '));
+    }
     return (await this.suggestWords(previous, prefix, k)).map(([word]) => word);
   }
 }

@@ -11,6 +11,7 @@ from keras_nlpkit.evaluation.metrics import kept_correct_rate
 from keras_nlpkit.evaluation.metrics import latency_summary
 from keras_nlpkit.evaluation.metrics import perplexity
 from keras_nlpkit.evaluation.metrics import simulate_typing
+from keras_nlpkit.evaluation.metrics import simulate_typing_phrases
 from keras_nlpkit.evaluation.metrics import spearman
 from keras_nlpkit.evaluation.metrics import word_similarity
 
@@ -44,6 +45,35 @@ def test_ksr_worked_example():
     assert typed["keystrokes"] == len("new yrok") and ("new",) in seen
     with pytest.raises(ValueError, match="typed_queries"):
         simulate_typing(["new york"], never, typed_queries=["new"])
+
+
+def test_ksr_with_phrases_worked_example():
+    # "new york city hall" (18 characters). At the start the strip holds "new" and
+    # "new york city": the longest right entry is tapped (1 keystroke, 3 words and
+    # their spaces). Then "hall" is typed "h", tapped as "hall": 2 keystrokes.
+    def suggest(previous, prefix):
+        if not previous:
+            return [("new",), ("new", "york", "city"), ("new", "jersey")]
+        return [("hall",)] if prefix == "h" else [("house",)]
+
+    result = simulate_typing_phrases(["new york city hall"], suggest)
+    assert result["keystrokes"] == 3 and result["characters"] == 18
+    assert result["ksr"] == round(1 - 3 / 18, 4)
+    assert (result["taps"], result["phrase_taps"], result["words_by_phrase"]) == (2, 1, 3)
+
+    # A wrong phrase is not tapped; with single words it is plain KSR.
+    def words_only(previous, prefix):
+        return [(w,) for w in simulate_words(previous, prefix)]
+
+    def simulate_words(previous, prefix):
+        return ["new", "york"] if not prefix else [prefix + "x"]
+
+    queries = ["new york", "york new new"]
+    phrased = simulate_typing_phrases(queries, words_only)
+    plain = simulate_typing(queries, simulate_words)
+    assert (phrased["ksr"], phrased["keystrokes"]) == (plain["ksr"], plain["keystrokes"])
+    with pytest.raises(ValueError, match="no words"):
+        simulate_typing_phrases([""], suggest)
 
 
 def test_metrics_on_known_numbers():

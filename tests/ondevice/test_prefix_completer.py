@@ -1,6 +1,7 @@
 """Prefix search over the lexicon, exact and one edit away, on fixed scores."""
 
 import numpy as np
+import pytest
 
 from keras_nlpkit.ondevice import Lexicon
 from keras_nlpkit.ondevice import PrefixCompleter
@@ -61,3 +62,44 @@ def test_ties_at_the_k_th_place_go_to_the_lower_index():
         assert top_in_range(scores, 0, len(scores), k).tolist() == expected
         reversed_order = top_in_range(scores[::-1].copy(), 0, len(scores), k).tolist()
         assert reversed_order == [9, 0, 1, 2][:k]
+
+
+class PhraseScores(PrefixCompleter):
+    """log P(next word | previous words), hand-set: "new" → york (0.8) → city (0.5)."""
+
+    table = {
+        (): {"new": 0.5, "york": 0.1, "city": 0.1, "times": 0.3},
+        ("new",): {"new": 0.05, "york": 0.8, "city": 0.05, "times": 0.1},
+        ("new", "york"): {"new": 0.05, "york": 0.05, "city": 0.5, "times": 0.4},
+    }
+    uniform = {"new": 0.25, "york": 0.25, "city": 0.25, "times": 0.25}  # any other context
+
+    def scores(self, previous_words):
+        table = self.table.get(tuple(previous_words), self.uniform)
+        return np.log([table[w] for w in self.lexicon.words])
+
+
+def test_phrases_grow_while_the_next_word_is_confident():
+    completer = PhraseScores(Lexicon(["new", "york", "city", "times"], [1, 1, 1, 1]))
+    log = np.log
+    # Heads: new (0.5), times (0.3), york (0.1); new → york at 0.8 ≥ 0.45, then
+    # york → city at 0.5 ≥ 0.45: "new york" (0.4) and "new york city" (0.2) outrank york.
+    phrases = completer.suggest_phrases((), "", k=4, confidence=0.45)
+    assert [words for words, _ in phrases] == [
+        ("new",),
+        ("new", "york"),
+        ("times",),
+        ("new", "york", "city"),
+    ]
+    np.testing.assert_allclose([s for _, s in phrases], log([0.5, 0.4, 0.3, 0.2]))
+    # Not confident enough for the third word: phrases stop at two.
+    assert completer.suggest_phrases((), "n", k=3, confidence=0.6) == [
+        (("new",), log(0.5)),
+        (("new", "york"), log(0.5) + log(0.8)),
+    ]
+    # Confidence 1: never a phrase, the words of `suggest_words`.
+    assert completer.suggest_phrases((), "", k=3, confidence=1.0) == [
+        ((w,), s) for w, s in completer.suggest_words((), "", 3)
+    ]
+    with pytest.raises(ValueError, match="`confidence`"):
+        completer.suggest_phrases((), "", confidence=0.0)

@@ -250,3 +250,27 @@ def test_strips_with_the_users_history_are_the_same_in_both_runtimes(
         [sys.executable, "-m", "keras_nlpkit.cli", "complete", "--model", out, "--json"], typed
     )
     assert sum(p != q for p, q in zip(plain, python)) > len(typed) // 20  # it changes strips
+
+
+def test_phrase_strips_are_the_same_in_both_runtimes(node, query_completion_run):
+    _, out, _ = query_completion_run
+    typed = keystrokes(QUERIES[:60])
+    python = strips(
+        [
+            sys.executable,
+            "-m",
+            "keras_nlpkit.cli",
+            "complete",
+            "--model",
+            out,
+            "--json",
+            "--phrases",
+            "3",
+        ],
+        typed,
+    )
+    typescript = strips([node, CLI, "complete", "--model", out, "--phrases", "3"], typed)
+    differing = [(t, p, s) for t, p, s in zip(typed, python, typescript) if p != s]
+    assert len(python) == len(typescript) == len(typed)
+    assert not differing, differing[:5]
+    assert any(" " in entry for strip in python for entry in strip)  # phrases were shown

@@ -89,6 +89,19 @@ def test_on_device_suggestions_follow_the_keras_model(trained):
     assert int8.suggest("flights to bo") == ["boston"]
 
 
+def test_phrases_find_the_confident_next_word_without_scoring_the_lexicon(trained):
+    from keras_nlpkit.ondevice.prefix_completer import PrefixCompleter
+
+    _, out, _ = trained
+    fast, full = QueryCompleter(out), QueryCompleter(out)
+    for previous in ((), ("flights",), ("flights", "to"), ("new",), ("hotels", "in")):
+        for confidence in (0.01, 0.05, 0.2, 0.6):
+            expected = PrefixCompleter.confident_next(full, previous, confidence)
+            assert fast.confident_next(previous, confidence) == expected, (previous, confidence)
+    phrases = fast.suggest_phrases(("flights",), "", k=3, confidence=0.05)
+    assert any(len(words) > 1 for words, _ in phrases), phrases
+
+
 def test_shipped_counts_are_mixed_into_the_network(trained):
     corpus, out, _ = trained
     settings = json.loads((out / "export" / "manifest.json").read_text())["settings"]
