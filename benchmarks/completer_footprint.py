@@ -3,6 +3,10 @@
     python benchmarks/completer_footprint.py --model runs/queries \\
         [--baseline-code /tmp/nlpkit-0.3 --baseline-model DIR] [--limit 500]
 
+A `--model` exported by 0.3 (`lexicon.tsv` + `ngrams.tsv.gz`) is measured through a
+copy whose side files are rewritten as 0.4's `completion.bin`: the same network and
+counts, so the peer can be the very same folder.
+
 Each runtime runs in a fresh process, one thread, on the keystrokes of the first
 `--limit` dev queries (every prefix of each query, as a user types it):
 
@@ -22,10 +26,13 @@ object with each row and the ratios to the peer.
 """
 
 import argparse
+import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -121,6 +128,38 @@ def bundle_bytes(model):
     return sum((export / name).stat().st_size for name in set(names))
 
 
+def upgraded(model):
+    """`model` itself if its export has `completion.bin`; else a copy of it with the
+    0.3 side files (`lexicon.tsv`, `ngrams.tsv.gz`) rewritten as one, in a temporary
+    folder: the same network and counts in 0.4's format."""
+    source = Path(model) / "export" if (Path(model) / "export").is_dir() else Path(model)
+    manifest = json.loads((source / "manifest.json").read_text())
+    if "completion.bin" in manifest["files"]:
+        return Path(model)
+    from keras_nlpkit.ondevice.lexicon import parse_lexicon
+    from keras_nlpkit.ondevice.ngram_table import ngram_table_bytes
+    from keras_nlpkit.ondevice.ngram_table import parse_ngrams
+    from keras_nlpkit.ondevice.tokenizer_file import load_tokenizer
+
+    target = Path(tempfile.mkdtemp(prefix="completer_footprint_")) / "export"
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("saved_model"))
+    data = ngram_table_bytes(
+        parse_lexicon((target / "lexicon.tsv").read_bytes(), "lexicon.tsv"),
+        parse_ngrams((target / "ngrams.tsv.gz").read_bytes(), "ngrams.tsv.gz"),
+        model_ids=load_tokenizer(target / "tokenizer.json").token_id,
+    )
+    (target / "completion.bin").write_bytes(data)
+    for name in ("lexicon.tsv", "ngrams.tsv.gz"):
+        (target / name).unlink()
+        del manifest["files"][name]
+    manifest["files"]["completion.bin"] = {
+        "bytes": len(data),
+        "sha256": hashlib.sha256(data).hexdigest(),
+    }
+    (target / "manifest.json").write_text(json.dumps(manifest))
+    return target
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", required=True)
@@ -132,9 +171,10 @@ def main():
     queries_file = Path(args.queries or Path(args.model) / "data" / "dev.txt")
     queries = queries_file.read_text().split("\n")[: args.limit]
     lines = keystrokes([q for q in queries if q])
-    rows = {"python": summary(run_python(args.model, lines))}
-    rows["python"]["bundle_bytes"] = bundle_bytes(args.model)
-    typescript = run_typescript(args.model, lines)
+    model = upgraded(args.model)
+    rows = {"python": summary(run_python(model, lines))}
+    rows["python"]["bundle_bytes"] = bundle_bytes(model)
+    typescript = run_typescript(model, lines)
     if typescript is not None:
         rows["typescript"] = summary(typescript)
     if args.baseline_code:
@@ -142,7 +182,7 @@ def main():
         peer = run_python(baseline_model, lines, code=Path(args.baseline_code).resolve())
         rows["peer_python"] = summary(peer)
         rows["peer_python"]["bundle_bytes"] = bundle_bytes(baseline_model)
-        ours = run_python(args.model, lines)
+        ours = run_python(model, lines)
         rows["same_answers_as_peer"] = sum(a == b for a, b in zip(ours["answers"], peer["answers"]))
         rows["ratios_to_peer"] = {
             key: round(rows["python"][key] / rows["peer_python"][key], 3)

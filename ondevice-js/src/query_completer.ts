@@ -69,7 +69,7 @@ function logAddExp(a: number, b: number): number {
 }
 
 /** A phrase needs this probability for each word past its first (Python's default). */
-export const DEFAULT_CONFIDENCE = 0.1;
+export const DEFAULT_CONFIDENCE = 0.7;
 
 /** Python's tuple order over word tuples. */
 function compareTuples(a: readonly string[], b: readonly string[]): number {
