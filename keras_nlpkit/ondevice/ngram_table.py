@@ -243,17 +243,9 @@ class NgramTable:
     def logprob(self, previous_words, word):
         """log P(`word` | previous words); a word outside the lexicon gets `<unk>`'s."""
         i = self.index_of(word)
-        i = self.unknown_id if i < 0 else i
-        p = self.unigram[i]
-        for level in self._followers(previous_words):
-            if level is not None:
-                words, counts = level
-                total = float(counts.sum(dtype=np.float64))
-                p *= self.discount * len(counts) / total
-                at = int(np.searchsorted(words, i))
-                if at < len(words) and int(words[at]) == i:
-                    p += (float(counts[at]) - self.discount) / total
-        return float(np.log(p))
+        return float(
+            np.log(self.probabilities_of(previous_words, [self.unknown_id if i < 0 else i])[0])
+        )
 
 
 def parse_ngrams(data, source):

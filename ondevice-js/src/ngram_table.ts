@@ -110,19 +110,28 @@ export class NgramTable {
     return found;
   }
 
-  /** P(id | previous words) for every id (`<s>`'s is 0). */
-  distribution(previousWords: readonly string[]): Float64Array {
-    const p = Float64Array.from(this.unigram);
-    this.followers(previousWords).forEach((range, order) => {
-      if (range === null) return;
+  /** For each context seen (the bigram's, then the trigram's): its followers' range,
+   * the level's arrays, c(c·) and the back-off weight D·|followers| / c(c·). */
+  private seen(previousWords: readonly string[]): {lo: number; hi: number; words: IntArray; counts: IntArray; total: number; backoff: number}[] {
+    const found = [];
+    for (const [order, range] of this.followers(previousWords).entries()) {
+      if (range === null) continue;
       const {words, counts} = this.levels[order];
       const [lo, hi] = range;
       let total = 0;
       for (let j = lo; j < hi; j++) total += counts[j];
-      const backoff = (this.discount * (hi - lo)) / total;
+      found.push({lo, hi, words, counts, total, backoff: (this.discount * (hi - lo)) / total});
+    }
+    return found;
+  }
+
+  /** P(id | previous words) for every id (`<s>`'s is 0). */
+  distribution(previousWords: readonly string[]): Float64Array {
+    const p = Float64Array.from(this.unigram);
+    for (const {lo, hi, words, counts, total, backoff} of this.seen(previousWords)) {
       for (let i = 0; i < p.length; i++) p[i] *= backoff;
       for (let j = lo; j < hi; j++) p[words[j]] += (counts[j] - this.discount) / total;
-    });
+    }
     return p;
   }
 
@@ -136,16 +145,11 @@ export class NgramTable {
     let i = this.indexOf(word);
     if (i < 0) i = this.unknownId;
     let p = this.unigram[i];
-    this.followers(previousWords).forEach((range, order) => {
-      if (range === null) return;
-      const {words, counts} = this.levels[order];
-      const [lo, hi] = range;
-      let total = 0;
-      for (let j = lo; j < hi; j++) total += counts[j];
-      p *= (this.discount * (hi - lo)) / total;
+    for (const {lo, hi, words, counts, total, backoff} of this.seen(previousWords)) {
+      p *= backoff;
       const at = lowerBound(words, i, lo, hi);
       if (at < hi && words[at] === i) p += (counts[at] - this.discount) / total;
-    });
+    }
     return Math.log(p);
   }
 }

@@ -212,6 +212,31 @@ def test_a_stream_of_tokens_gets_the_same_log_probabilities_in_both_runtimes(
     np.testing.assert_allclose(typescript, np.stack(python), atol=1e-5)
 
 
+def same_completions(node, model, typed, *flags):
+    """Both runtimes' `complete` strips for `typed` with the same flags: equal line by
+    line (the Python runtime's, returned)."""
+    python_flags = [f if not isinstance(f, tuple) else f[0] for f in flags]
+    typescript_flags = [f if not isinstance(f, tuple) else f[1] for f in flags]
+    python = strips(
+        [
+            sys.executable,
+            "-m",
+            "keras_nlpkit.cli",
+            "complete",
+            "--model",
+            model,
+            "--json",
+            *python_flags,
+        ],
+        typed,
+    )
+    typescript = strips([node, CLI, "complete", "--model", model, *typescript_flags], typed)
+    differing = [(t, p, s) for t, p, s in zip(typed, python, typescript) if p != s]
+    assert len(python) == len(typescript) == len(typed)
+    assert not differing, differing[:5]
+    return python
+
+
 def test_strips_with_the_users_history_are_the_same_in_both_runtimes(
     node, query_completion_run, tmp_path
 ):
@@ -222,28 +247,9 @@ def test_strips_with_the_users_history_are_the_same_in_both_runtimes(
     typed = []
     for query in queries:
         typed += keystrokes([query]) + [query + "\t"]
-    python_file, typescript_file = tmp_path / "python.json", tmp_path / "typescript.json"
-    python = strips(
-        [
-            sys.executable,
-            "-m",
-            "keras_nlpkit.cli",
-            "complete",
-            "--model",
-            out,
-            "--json",
-            "--history",
-            python_file,
-        ],
-        typed,
-    )
-    typescript = strips(
-        [node, CLI, "complete", "--model", out, "--history", typescript_file], typed
-    )
-    differing = [(t, p, s) for t, p, s in zip(typed, python, typescript) if p != s]
-    assert len(python) == len(typescript) == len(typed)
-    assert not differing, differing[:5]
-    assert json.loads(python_file.read_text()) == json.loads(typescript_file.read_text())
+    files = tmp_path / "python.json", tmp_path / "typescript.json"
+    python = same_completions(node, out, typed, "--history", files)
+    assert json.loads(files[0].read_text()) == json.loads(files[1].read_text())
     first, second = [i for i, line in enumerate(typed) if line == "z"]
     assert "zanzibarx" not in python[first] and python[second][0] == "zanzibarx"  # learnt
     plain = strips(
@@ -254,23 +260,5 @@ def test_strips_with_the_users_history_are_the_same_in_both_runtimes(
 
 def test_phrase_strips_are_the_same_in_both_runtimes(node, query_completion_run):
     _, out, _ = query_completion_run
-    typed = keystrokes(QUERIES[:60])
-    python = strips(
-        [
-            sys.executable,
-            "-m",
-            "keras_nlpkit.cli",
-            "complete",
-            "--model",
-            out,
-            "--json",
-            "--phrases",
-            "3",
-        ],
-        typed,
-    )
-    typescript = strips([node, CLI, "complete", "--model", out, "--phrases", "3"], typed)
-    differing = [(t, p, s) for t, p, s in zip(typed, python, typescript) if p != s]
-    assert len(python) == len(typescript) == len(typed)
-    assert not differing, differing[:5]
+    python = same_completions(node, out, keystrokes(QUERIES[:60]), "--phrases", "3")
     assert any(" " in entry for strip in python for entry in strip)  # phrases were shown
