@@ -14,9 +14,11 @@ LAYERS = [
     "AdditiveAttention",
     "DotProductAttention",
     "GRU",
+    "Highway",
     "LSTM",
     "MultiHeadAttention",
     "PositionEmbedding",
+    "ScalarMix",
     "SimpleRNN",
     "SinusoidalPositionEncoding",
     "TokenAndPositionEmbedding",
@@ -65,6 +67,8 @@ out["encoder"] = list(L.TransformerEncoderBlock(16, 2)(x).shape)
 out["decoder"] = list(L.TransformerDecoderBlock(16, 2)(x, x).shape)
 out["embedding"] = list(L.TokenAndPositionEmbedding(10, 8, 4, num_segments=2)(ids, ids % 2).shape)
 out["sinusoidal"] = list(L.SinusoidalPositionEncoding()(x).shape)
+out["highway"] = list(L.Highway()(x).shape)
+out["scalar_mix"] = float(np.abs(np.asarray(L.ScalarMix(2)([x, 3 * x])) - 2 * x).max())
 adaptive = L.AdaptiveSoftmax(10, cutoffs=[3, 6])
 log_probs = np.asarray(adaptive(x))
 out["adaptive_sum_error"] = float(np.abs(np.exp(log_probs).sum(-1) - 1).max())
@@ -106,6 +110,7 @@ def test_layers_run_on_jax():
     assert out["gru"] == [2, 3] and out["additive"] == [2, 5, 8] and out["dot"] == [2, 5, 8]
     assert out["encoder"] == [2, 5, 8] and out["decoder"] == [2, 5, 8]
     assert out["embedding"] == [2, 5, 4] and out["sinusoidal"] == [2, 5, 8]
+    assert out["highway"] == [2, 5, 8] and out["scalar_mix"] < 1e-5
     assert out["fit_loss_decreases"]
     assert out["adaptive_sum_error"] < 1e-5 and out["adaptive_log_prob_error"] < 1e-5
     assert out["adaptive_fit_loss_decreases"]

@@ -397,3 +397,19 @@ def test_int8_on_real_text(shared_data, tmp_path):
     int8 = report["variants"]["int8"]["top1_agreement"]
     if int8 < 0.99:  # known gap (measured 0.958): full-int8 LSTM needs 16x8 activations
         pytest.xfail(f"full-int8 top-1 agreement {int8:.3f} < 0.99 on real text")
+
+
+def test_highway_and_scalar_mix_export_builtin_only_with_parity(tmp_path):
+    from keras_nlpkit.layers import Highway
+    from keras_nlpkit.layers import ScalarMix
+
+    keras.utils.set_random_seed(3)
+    token_ids = keras.Input((None,), dtype="int32", name="token_ids")
+    x = keras.layers.Embedding(20, 16)(token_ids)
+    h = Highway()(Highway()(x))  # a character encoder's tail, as in ELMo
+    mixed = ScalarMix(num_layers=3)([x, h, Highway(activation="tanh")(h)])
+    model = keras.Model(token_ids, keras.layers.Dense(20)(mixed))
+    report = export(model, tmp_path / "mix", quantize=["float32"], **QUIET)
+    variant = report["variants"]["float32"]
+    assert variant["flex_ops"] == [] and variant["custom_ops"] == []
+    assert variant["max_abs_diff"] <= 1e-4
