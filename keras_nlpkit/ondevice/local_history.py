@@ -85,11 +85,12 @@ class LocalHistory:
         self.version = 0  # bumped by every change: completers cache by it
         self._clock = 0.0  # weights are stored scaled by 2^(clock / half_life)
         self._followers = {}  # context tuple -> {word: scaled weight}
+        self._size = 0  # entries in `_followers`: asked at every keystroke, so kept
         if self.path is not None and self.path.exists():
             self._load()
 
     def __len__(self):
-        return sum(len(f) for f in self._followers.values())
+        return self._size
 
     def learn(self, query):
         """Remember a query the user accepted or submitted (then saves, with a path)."""
@@ -97,12 +98,13 @@ class LocalHistory:
         if not words:
             return
         self._clock += 1.0
-        scale = 2.0 ** (self._clock / self.half_life)
+        scale = self._unit()
         padded = [START, START, *words, END]
         for i in range(2, len(padded)):
             for order in (1, 2):
                 context = tuple(padded[i - order : i])
                 row = self._followers.setdefault(context, {})
+                self._size += padded[i] not in row
                 row[padded[i]] = row.get(padded[i], 0.0) + scale
         if scale > 1e100:  # rescale before the weights overflow
             self._rescale()
@@ -133,6 +135,7 @@ class LocalHistory:
     def clear(self):
         """Forget everything, and delete the file."""
         self._followers.clear()
+        self._size = 0
         self._clock = 0.0
         self.version += 1
         if self.path is not None:
@@ -184,6 +187,7 @@ class LocalHistory:
             )
             return
         self._clock, self._followers = clock, followers
+        self._size = sum(len(row) for row in followers.values())
         self._cap()
 
     def _rescale(self):
@@ -206,5 +210,6 @@ class LocalHistory:
         )
         for _, context, word in entries[:excess]:
             del self._followers[context][word]
+            self._size -= 1
             if not self._followers[context]:
                 del self._followers[context]

@@ -219,21 +219,25 @@ class QueryCompleter(PrefixCompleter):
         previous_words = self._bounded(previous_words)
         entry = self._context(previous_words)
         if entry[2] is None:
-            logprobs = entry[1]
-            scores = np.where(
-                self.oov,
-                logprobs[WordTokenizer.unknown_id] + self.oov_share,
-                logprobs[self.token_ids],
-            )
-            if self.ngram is not None:
-                mixed = (1.0 - self.ngram_weight) * np.exp(
-                    scores
-                ) + self.ngram_weight * self.ngram.probabilities(previous_words)
-                scores = np.log(np.maximum(mixed, 1e-30))
-            entry[2] = scores
+            counts = None if self.ngram is None else self.ngram.probabilities(previous_words)
+            entry[2] = self._mixed(entry[1], counts)
         if self.history is None or not len(self.history):
             return entry[2]
         return self._personalized(previous_words, entry[2])[0]
+
+    def _mixed(self, logprobs, counts, index=slice(None)):
+        """The score of lexicon words `index` (all by default): the network's
+        log-probability (an out-of-vocabulary word its share of `<unk>`'s), mixed with
+        `counts`, their count-model probabilities (None: the network alone)."""
+        scores = np.where(
+            self.oov[index],
+            logprobs[WordTokenizer.unknown_id] + self.oov_share[index],
+            logprobs[self.token_ids[index]],
+        )
+        if counts is None:
+            return scores
+        mixed = (1.0 - self.ngram_weight) * np.exp(scores) + self.ngram_weight * counts
+        return np.log(np.maximum(mixed, 1e-30))
 
     def _personalized(self, previous_words, scores):
         """`(scores, extra)` with the user's history mixed in, cached per context and
@@ -284,24 +288,14 @@ class QueryCompleter(PrefixCompleter):
         net = self.lexicon_of_token[np.flatnonzero(logprobs >= threshold)]
         net = net[net >= 0]
         oov = np.flatnonzero(self.oov & (unknown + self.oov_share >= threshold))
-        counts = None
-        if self.ngram is not None:
-            counts = self.ngram.probabilities(previous)
-        candidates = np.union1d(
-            np.union1d(net, oov), [] if counts is None else np.flatnonzero(counts >= confidence)
-        ).astype(np.int64)
+        likely = [] if self.ngram is None else self.ngram.likely(previous, confidence)
+        candidates = np.union1d(np.union1d(net, oov), likely).astype(np.int64)
         if not len(candidates):
             return None
-        scores = np.where(
-            self.oov[candidates],
-            unknown + self.oov_share[candidates],
-            logprobs[self.token_ids[candidates]],
-        )
-        if counts is not None:
-            mixed = (1.0 - self.ngram_weight) * np.exp(scores) + self.ngram_weight * counts[
-                candidates
-            ]
-            scores = np.log(np.maximum(mixed, 1e-30))
+        counts = None
+        if self.ngram is not None:
+            counts = self.ngram.probabilities_of(previous, candidates)
+        scores = self._mixed(logprobs, counts, candidates)
         best = int(np.argmax(scores))  # the first of equal scores: the lowest index
         return (int(candidates[best]), float(scores[best])) if scores[best] >= threshold else None
 

@@ -70,6 +70,15 @@ def shaped_like(word, typed):
     return word
 
 
+def applied(text, decisions):
+    """`text` with each decision's span replaced by its `output` (`decisions` in order)."""
+    pieces, at = [], 0
+    for decision in decisions:
+        pieces += [text[at : decision["start"]], decision["output"]]
+        at = decision["end"]
+    return "".join(pieces) + text[at:]
+
+
 class SentenceCorrector:
     """Corrects the words of a sentence together, with a word trigram LM.
 
@@ -136,11 +145,7 @@ class SentenceCorrector:
 
     def correct(self, text):
         """`text` with its words corrected; everything between words is kept."""
-        pieces, at = [], 0
-        for decision in self.decisions(text):
-            pieces += [text[at : decision["start"]], decision["output"]]
-            at = decision["end"]
-        return "".join(pieces) + text[at:]
+        return applied(text, self.decisions(text))
 
     def decisions(self, text):
         """One dict a word of `text`: `start`, `end`, `typed` (as in the text),

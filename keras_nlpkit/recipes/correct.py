@@ -22,6 +22,7 @@ import sys
 
 from keras_nlpkit.native_logs import filtered_stderr
 from keras_nlpkit.ondevice.model_folder import VARIANTS
+from keras_nlpkit.ondevice.sentence_corrector import applied
 from keras_nlpkit.ondevice.spelling_corrector import DEFAULT_VARIANT
 from keras_nlpkit.ondevice.spelling_corrector import SpellingCorrector
 from keras_nlpkit.recipes.arguments import positive_integer
@@ -48,16 +49,12 @@ def add_arguments(parser):
 def sentence_result(corrector, text):
     """The `--context` JSON object of one sentence."""
     decisions = corrector.sentence_decisions(text)
-    corrected, at = [], 0
-    for d in decisions:
-        corrected += [text[at : d["start"]], d["output"]]
-        at = d["end"]
     changes = [
         {key: d[key] for key in ("start", "end", "typed", "output")}
         for d in decisions
         if d["output"] != d["typed"]
     ]
-    return {"text": text, "corrected": "".join(corrected) + text[at:], "changes": changes}
+    return {"text": text, "corrected": applied(text, decisions), "changes": changes}
 
 
 def run_sentences(args, corrector):

@@ -6,6 +6,31 @@ import {UserInputError} from './errors.js';
 
 export const LEXICON_FILE = 'lexicon.tsv';
 
+/** Python's `str` order: by code point (UTF-16 order would put U+1F600 before U+FF21). */
+export function compareCodePoints(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) {
+      const surrogateX = x >= 0xd800 && x <= 0xdfff;
+      const surrogateY = y >= 0xd800 && y <= 0xdfff;
+      if (surrogateX !== surrogateY) return surrogateX ? 1 : -1; // astral > any BMP unit
+      return x - y;
+    }
+  }
+  return a.length - b.length;
+}
+
+/** Python's tuple order over string tuples (a tuple before any longer one it starts). */
+export function compareTuples(a: readonly string[], b: readonly string[]): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    const c = compareCodePoints(a[i], b[i]);
+    if (c !== 0) return c;
+  }
+  return a.length - b.length;
+}
+
 /** The code-point length of a string (Python's `len`). */
 export function codePointLength(text: string): number {
   let n = 0;

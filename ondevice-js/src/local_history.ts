@@ -7,34 +7,11 @@
  * nothing here sends it anywhere.
  */
 
+import {compareCodePoints, compareTuples} from './lexicon.js';
+
 const FORMAT = 'nlpkit-local-history';
 const START = '<s>';
 const END = '</s>';
-
-/** Python's `str` order (by code point), which decides ties when the cap drops entries. */
-function compareCodePoints(a: string, b: string): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const x = a.charCodeAt(i);
-    const y = b.charCodeAt(i);
-    if (x !== y) {
-      const surrogateX = x >= 0xd800 && x <= 0xdfff;
-      const surrogateY = y >= 0xd800 && y <= 0xdfff;
-      if (surrogateX !== surrogateY) return surrogateX ? 1 : -1;
-      return x - y;
-    }
-  }
-  return a.length - b.length;
-}
-
-/** Python's tuple order over string tuples. */
-function compareTuples(a: readonly string[], b: readonly string[]): number {
-  for (let i = 0; i < Math.min(a.length, b.length); i++) {
-    const c = compareCodePoints(a[i], b[i]);
-    if (c !== 0) return c;
-  }
-  return a.length - b.length;
-}
 
 export interface LocalHistoryOptions {
   halfLife?: number;
@@ -64,10 +41,11 @@ export class LocalHistory {
     this.backoffBeta = options.backoffBeta ?? 30.0;
   }
 
+  // Entries in `followers`: asked at every keystroke, so kept.
+  private count = 0;
+
   get size(): number {
-    let n = 0;
-    for (const {row} of this.followers.values()) n += row.size;
-    return n;
+    return this.count;
   }
 
   /** Remember a query the user accepted or submitted. */
@@ -83,6 +61,7 @@ export class LocalHistory {
         const key = context.join(' ');
         if (!this.followers.has(key)) this.followers.set(key, {context, row: new Map()});
         const row = this.followers.get(key)!.row;
+        if (!row.has(padded[i])) this.count++;
         row.set(padded[i], (row.get(padded[i]) ?? 0) + scale);
       }
     }
@@ -114,6 +93,7 @@ export class LocalHistory {
   /** Forget everything (the app deletes what it stored). */
   clear(): void {
     this.followers.clear();
+    this.count = 0;
     this.clock = 0;
     this.version++;
   }
@@ -157,6 +137,7 @@ export class LocalHistory {
         history.followers.get(key)!.row.set(word, Number(weight));
       }
       history.clock = clock;
+      for (const {row} of history.followers.values()) history.count += row.size;
     } catch (error) {
       history.followers.clear();
       onWarning(`the local history is unreadable (${(error as Error).message}); starting afresh`);
@@ -182,6 +163,7 @@ export class LocalHistory {
     for (const [, , word, key] of entries.slice(0, excess)) {
       const entry = this.followers.get(key)!;
       entry.row.delete(word);
+      this.count--;
       if (!entry.row.size) this.followers.delete(key);
     }
   }

@@ -15,7 +15,7 @@
  * words whose beginning is one edit away, at a fixed log-probability penalty.
  */
 import {UserInputError} from './errors.js';
-import {codePointLength} from './lexicon.js';
+import {codePointLength, compareCodePoints, compareTuples} from './lexicon.js';
 import type {LocalHistory} from './local_history.js';
 import {findExportFolder, readListedFile} from './model_folder.js';
 import {NgramTable} from './ngram_table.js';
@@ -70,23 +70,6 @@ function logAddExp(a: number, b: number): number {
 
 /** A phrase needs this probability for each word past its first (Python's default). */
 export const DEFAULT_CONFIDENCE = 0.7;
-
-/** Python's tuple order over word tuples. */
-function compareTuples(a: readonly string[], b: readonly string[]): number {
-  for (let i = 0; i < Math.min(a.length, b.length); i++) {
-    const c = compareWords(a[i], b[i]);
-    if (c !== 0) return c;
-  }
-  return a.length - b.length;
-}
-
-/** Python's string order (by code point). */
-function compareWords(a: string, b: string): number {
-  const x = Array.from(a, (c) => c.codePointAt(0)!);
-  const y = Array.from(b, (c) => c.codePointAt(0)!);
-  for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i] - y[i];
-  return x.length - y.length;
-}
 
 /** Indices of the k best scores in [lo, hi), best first; equal scores by index. */
 export function topInRange(scores: Float64Array, lo: number, hi: number, k: number): number[] {
@@ -290,7 +273,7 @@ export class QueryCompleter {
     if (this.history === null || this.history.size === 0) return strip;
     const extra = this.personalized(this.bounded(previousWords), scores).extra.filter(([w]) => w.startsWith(prefix));
     if (!extra.length) return strip;
-    return [...strip, ...extra].sort((a, b) => b[1] - a[1] || compareWords(a[0], b[0])).slice(0, k);
+    return [...strip, ...extra].sort((a, b) => b[1] - a[1] || compareCodePoints(a[0], b[0])).slice(0, k);
   }
 
   /** The k best lexicon words starting with `prefix` (or one edit from it, typo-tolerant). */

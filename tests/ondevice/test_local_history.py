@@ -41,6 +41,7 @@ def test_size_is_capped_lightest_first():
     for i in range(30):
         history.learn(f"query number{i}")
     assert len(history) <= 20
+    assert len(history) == sum(len(row) for row in history._followers.values())
     assert "number29" in history.mixture(("query",))[1]  # the newest survive
     assert "number0" not in history.mixture(("query",))[1]
 
