@@ -29,7 +29,7 @@ def evaluate(
     seed=0,
     ngram_weight=None,
     repeat=False,
-    phrases=False,
+    phrases=None,
 ):
     """METRICS.md figures for the exported model and the trigram peer, on `queries_file`.
 
@@ -38,8 +38,9 @@ def evaluate(
     injected typo (in one word of 3+ letters) and both completers, plus the
     typo-tolerant one when a `corrector` is given, are measured on it.
     `ngram_weight` overrides the export's mixture weight (0: the network alone).
-    With `phrases`, also METRICS.md's "KSR with phrases" for both completers, one
-    phrase mechanism (`PrefixCompleter.suggest_phrases`) over each one's scores.
+    With `phrases` (a confidence), also METRICS.md's "KSR with phrases" for both
+    completers, one phrase mechanism (`PrefixCompleter.suggest_phrases` at that
+    confidence) over each one's scores.
     With `repeat`, also the repeat-query KSR (`repeat_query_ksr`), with and without
     the on-device `LocalHistory`.
     """
@@ -75,14 +76,16 @@ def evaluate(
     result["ours"]["perplexity_tokenization"] = (
         f"words ({ours.tokenizer.vocabulary_size:,}, others as <unk>), per token incl. </s>"
     )
-    if phrases:
+    if phrases is not None:
 
         def phrase_suggester(completer):
             return lambda previous, prefix: [
-                words for words, _ in completer.suggest_phrases(previous, prefix, k)
+                words
+                for words, _ in completer.suggest_phrases(previous, prefix, k, confidence=phrases)
             ]
 
         result["phrases"] = {
+            "confidence": phrases,
             "ours": simulate_typing_phrases(queries, phrase_suggester(ours), k),
             "peer_trigram": simulate_typing_phrases(queries, phrase_suggester(peer), k),
         }

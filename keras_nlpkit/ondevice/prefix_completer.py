@@ -5,6 +5,8 @@ import math
 import numpy as np
 
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
+# The probability a phrase's every word past its first needs (`suggest_phrases`).
+PHRASE_CONFIDENCE = 0.7
 
 
 def normalize_query(text):
@@ -80,7 +82,9 @@ class PrefixCompleter:
         best = int(top_in_range(scores, 0, len(scores), 1)[0])
         return (best, float(scores[best])) if scores[best] >= math.log(confidence) else None
 
-    def suggest_phrases(self, previous_words, prefix, k=3, max_words=3, confidence=0.7):
+    def suggest_phrases(
+        self, previous_words, prefix, k=3, max_words=3, confidence=PHRASE_CONFIDENCE
+    ):
         """`[(words, score), ...]`, best first: k entries of one to `max_words` words.
 
         A beam search over the model, constrained by the typed characters: the first

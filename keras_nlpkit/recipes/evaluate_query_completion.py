@@ -6,8 +6,10 @@ nlpkit evaluate query-completion --model DIR --queries DIR/data/dev.txt [--k 3]
 
 import json
 
+from keras_nlpkit.errors import UserInputError
 from keras_nlpkit.evaluation.query_completion import evaluate
 from keras_nlpkit.ondevice.model_folder import VARIANTS
+from keras_nlpkit.ondevice.prefix_completer import PHRASE_CONFIDENCE
 from keras_nlpkit.recipes.arguments import number
 from keras_nlpkit.recipes.arguments import positive_integer
 from keras_nlpkit.recipes.complete import corrector_of
@@ -35,8 +37,13 @@ def add_arguments(parser):
     )
     parser.add_argument(
         "--phrases",
-        action="store_true",
-        help="also KSR with phrases (entries of 1-3 words), for ours and the trigram",
+        type=number,
+        nargs="?",
+        const=PHRASE_CONFIDENCE,
+        default=None,
+        metavar="CONFIDENCE",
+        help="also KSR with phrases (entries of 1-3 words), for ours and the trigram, "
+        f"each word past the first needing this probability (default {PHRASE_CONFIDENCE})",
     )
     parser.add_argument(
         "--repeat",
@@ -52,6 +59,8 @@ def add_arguments(parser):
 
 
 def run(args):
+    if args.phrases is not None and not 0.0 < args.phrases <= 1.0:
+        raise UserInputError(f"--phrases must be in (0, 1]. Received: {args.phrases!r}")
     result = evaluate(
         args.model,
         args.queries,

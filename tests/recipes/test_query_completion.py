@@ -211,6 +211,19 @@ def test_cli_complete(trained, capsys):
         ),
         (
             [
+                "evaluate",
+                "query-completion",
+                "--model",
+                "{model}",
+                "--queries",
+                "{dev}",
+                "--phrases",
+                "0",
+            ],
+            "--phrases must be in (0, 1]. Received: 0.0",
+        ),
+        (
+            [
                 "train",
                 "query-completion",
                 "--corpus",
