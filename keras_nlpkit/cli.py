@@ -29,19 +29,22 @@ COMMANDS = {
     ),
     ("train", "char-lm"): ("char_lm", "character LSTM language model"),
     ("train", "glove"): ("glove", "GloVe word vectors (model.fit on co-occurrences)"),
+    ("train", "word2vec"): ("word2vec", "word2vec vectors: skip-gram or CBOW, negative sampling"),
+    ("train", "mimick"): ("mimick", "vectors for unseen words from their spelling (Mimick)"),
     ("train", "bert-pretrain"): (
         "bert_pretrain",
         "BERT masked LM + next-sentence prediction on raw text",
     ),
     ("train", "bert-finetune"): (
         "bert_finetune",
-        "BERT sentence classifier (SST-2, TREC QC) vs bag of embeddings",
+        "BERT sentence classifier (SST-2, TREC QC) vs bag of embeddings; --task ner: tagger",
     ),
     ("train", "gpt-pretrain"): (
         "gpt_pretrain",
         "GPT on WordPiece text; word perplexity on --eval-text",
     ),
     ("train", "lm"): ("lm", "one LM family, one text: Kneser-Ney, FFNN, simple RNN, LSTM"),
+    ("train", "elmo"): ("elmo", "ELMo's character biLM (forward + backward LSTM LMs)"),
     ("evaluate", "lm"): ("evaluate_lm", "word perplexity, with Keras and on the device (int8)"),
     ("evaluate", "query-completion"): (
         "evaluate_query_completion",
@@ -51,10 +54,13 @@ COMMANDS = {
         "evaluate_spelling",
         "accuracy@1/@5, kept-correct, latency; SymSpell, pyspellchecker",
     ),
-    ("evaluate", "glove"): (
-        "evaluate_glove",
-        "analogy accuracy (3CosAdd) and similarity (Spearman)",
+    ("evaluate", "word-vectors"): (
+        "evaluate_word_vectors",
+        "analogy accuracy (3CosAdd) and similarity (Spearman) of word vectors",
     ),
+    ("evaluate", "glove"): ("evaluate_word_vectors", "the same as `evaluate word-vectors`"),
+    ("train", "ner"): ("ner", "BiLSTM named-entity tagger over word vectors, entity F1"),
+    ("evaluate", "ner"): ("evaluate_ner", "entity precision, recall, F1 (conlleval's), per type"),
     ("complete", None): ("complete", "suggest words for typed query prefixes, on device"),
     ("correct", None): ("correct", "correct misspelled words, on device"),
     ("serve-demo", None): (

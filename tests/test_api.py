@@ -12,6 +12,7 @@ import keras_nlpkit
 LAYERS = [
     "AdaptiveSoftmax",
     "AdditiveAttention",
+    "CharacterWordEncoder",
     "DotProductAttention",
     "GRU",
     "Highway",
@@ -69,6 +70,12 @@ out["embedding"] = list(L.TokenAndPositionEmbedding(10, 8, 4, num_segments=2)(id
 out["sinusoidal"] = list(L.SinusoidalPositionEncoding()(x).shape)
 out["highway"] = list(L.Highway()(x).shape)
 out["scalar_mix"] = float(np.abs(np.asarray(L.ScalarMix(2)([x, 3 * x])) - 2 * x).max())
+chars = np.array([[[1, 5, 6, 2, 0], [0] * 5], [[1, 7, 2, 0, 0], [1, 8, 9, 10, 2]]])
+for kind in ("bilstm", "cnn"):
+    words = L.CharacterWordEncoder(encoder=kind, hidden_dim=4, filters=[(2, 3)])
+    y = np.asarray(words(chars))
+    padded = np.asarray(words(np.pad(chars, ((0, 0), (0, 0), (0, 4)))))
+    out[kind] = [*y.shape, float(np.abs(y[0, 1]).max()), float(np.abs(padded - y).max())]
 adaptive = L.AdaptiveSoftmax(10, cutoffs=[3, 6])
 log_probs = np.asarray(adaptive(x))
 out["adaptive_sum_error"] = float(np.abs(np.exp(log_probs).sum(-1) - 1).max())
@@ -111,6 +118,8 @@ def test_layers_run_on_jax():
     assert out["encoder"] == [2, 5, 8] and out["decoder"] == [2, 5, 8]
     assert out["embedding"] == [2, 5, 4] and out["sinusoidal"] == [2, 5, 8]
     assert out["highway"] == [2, 5, 8] and out["scalar_mix"] < 1e-5
+    assert out["bilstm"][:4] == [2, 2, 8, 0.0] and out["bilstm"][4] < 1e-5
+    assert out["cnn"][:4] == [2, 2, 3, 0.0] and out["cnn"][4] < 1e-5
     assert out["fit_loss_decreases"]
     assert out["adaptive_sum_error"] < 1e-5 and out["adaptive_log_prob_error"] < 1e-5
     assert out["adaptive_fit_loss_decreases"]

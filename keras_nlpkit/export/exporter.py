@@ -113,6 +113,34 @@ class Source:
                 return int(layer.vocabulary_size)
         return None
 
+    def input_ranges(self):
+        """{input name: the input size of the first Embedding its ids reach}.
+
+        A model with several id inputs (word ids and case ids of a tagger, say)
+        needs random ids of each input's own range; inputs that reach no
+        Embedding are left out (they get `vocabulary_size()`).
+        """
+        inputs = getattr(self.model, "inputs", None) or []
+        consumers = {}  # id(tensor) -> layers that take it
+        for layer in self.model._flatten_layers(include_self=False) if inputs else []:
+            for node in getattr(layer, "_inbound_nodes", []):
+                for tensor in node.input_tensors:
+                    consumers.setdefault(id(tensor), []).append((layer, node))
+        ranges = {}
+        for tensor in inputs:
+            seen, frontier = set(), [tensor]
+            while frontier and tensor.name not in ranges:
+                current = frontier.pop(0)
+                for layer, node in consumers.get(id(current), []):
+                    size = getattr(layer, "input_dim", getattr(layer, "vocabulary_size", None))
+                    if size is not None:
+                        ranges[tensor.name] = int(size)
+                        break
+                    if id(node) not in seen:
+                        seen.add(id(node))
+                        frontier.extend(node.output_tensors)
+        return ranges
+
     def max_length(self):
         backbone = getattr(self.model, "backbone", None)
         return getattr(backbone, "max_sequence_length", None)
@@ -264,15 +292,18 @@ def read_samples(path, specs, tokenizer, max_length):
     return samples
 
 
-def random_samples(specs, vocabulary_size, count=12, length=24, seed=0):
+def random_samples(specs, vocabulary_size, count=12, length=24, seed=0, ranges=None):
+    """Random inputs for parity: ids below each input's range (`ranges`) or `vocabulary_size`."""
     rng = np.random.default_rng(seed)
+    ranges = ranges or {}
     samples = []
     for _ in range(count):
         sample = {}
         for spec in specs:
             shape = [1] + [length if d is None else d for d in spec.shape[1:]]
             if spec.dtype.is_integer:
-                sample[spec.name] = rng.integers(0, vocabulary_size, shape).astype(np.int32)
+                high = ranges.get(spec.name, vocabulary_size)
+                sample[spec.name] = rng.integers(0, high, shape).astype(np.int32)
             else:
                 sample[spec.name] = rng.standard_normal(shape).astype(np.float32)
         samples.append(sample)
@@ -414,7 +445,9 @@ def export(
         vocabulary = (
             (tokenizer.vocabulary_size if tokenizer else None) or source.vocabulary_size() or 10
         )
-        held_back = random_samples(serving_specs, vocabulary, length=min(24, max_length))
+        held_back = random_samples(
+            serving_specs, vocabulary, length=min(24, max_length), ranges=source.input_ranges()
+        )
         calibration = []
         parity_inputs = f"{len(held_back)} random samples (no --representative-data)"
 
@@ -666,11 +699,14 @@ def _export_into(
 
 
 def token_sequences(samples):
-    """The token ids of one-input integer samples (what streaming signatures read)."""
+    """The token ids of one-input integer samples (what streaming signatures read).
+
+    Only (1, tokens) samples are token sequences; (1, words, characters) ones are not.
+    """
     sequences = []
     for sample in samples:
         (value, *others) = sample.values()
-        if not others and np.issubdtype(value.dtype, np.integer) and value.size:
+        if not others and np.issubdtype(value.dtype, np.integer) and value.ndim == 2 and value.size:
             sequences.append([int(i) for i in value[0]])
     return sequences
 

@@ -111,17 +111,15 @@ class WordVectors:
         lookup = keras.layers.StringLookup(
             vocabulary=self.words, mask_token="", num_oov_indices=1, name="vocabulary"
         )
+        # The table is set as weights, not as a Constant initializer: an initializer's
+        # value goes into the saved config (as JSON text, seconds to write).
         embedding = keras.layers.Embedding(
-            table.shape[0],
-            self.dim,
-            embeddings_initializer=keras.initializers.Constant(table),
-            mask_zero=True,
-            trainable=trainable,
-            name="vectors",
+            table.shape[0], self.dim, mask_zero=True, trainable=trainable, name="vectors"
         )
         model = keras.Sequential(
             [keras.Input(shape=(None,), dtype="string"), lookup, embedding], name=name
         )
+        embedding.set_weights([table])
         return model
 
     def write_projector(self, folder, max_words=None):

@@ -1,5 +1,8 @@
 """BERT fine-tuning for sentence classification, against a bag-of-embeddings baseline.
 
+(`--task ner --train FILE --dev FILE` fine-tunes it for named entities instead:
+`keras_nlpkit/recipes/bert_finetune_ner.py` says what that run does and writes.)
+
     nlpkit train bert-finetune --task sst2 --data ../shared/data/classification/sst2 \
         --pretrained runs/bert_pretrain --out runs/bert_sst2 [--epochs 2 ...]
     nlpkit train bert-finetune --task trec_qc --data ../shared/data/classification/trec_qc \
@@ -78,11 +81,16 @@ class BertFinetuneConfig(RecipeConfig):
     choices = {"size": tuple(BERT_SIZES)}
 
 
+NER = "ner"  # the token task: bert_finetune_ner.py
+
+
 def add_arguments(parser):
-    parser.add_argument("--task", choices=TASKS, required=True)
+    parser.add_argument("--task", choices=(*TASKS, NER), required=True)
     parser.add_argument(
-        "--data", required=True, help="sst2: folder with train.tsv, dev.tsv; trec_qc: train.txt"
+        "--data", default=None, help="sst2: folder with train.tsv, dev.tsv; trec_qc: train.txt"
     )
+    parser.add_argument("--train", default=None, help="ner: CoNLL-2003 or word<TAB>tag file")
+    parser.add_argument("--dev", default=None, help="ner: the dev file, same format")
     parser.add_argument("--out", required=True, help="output folder (rerun to resume)")
     parser.add_argument(
         "--pretrained", default=None, help="a `train bert-pretrain` folder (default: random init)"
@@ -95,6 +103,31 @@ def add_arguments(parser):
 
 def run(args):
     config = config_from_arguments(BertFinetuneConfig, args)
+    if args.task == NER:
+        from keras_nlpkit.recipes import bert_finetune_ner  # it imports this module
+
+        bert_finetune_ner.check_files(args.train, args.dev, args.data)
+        metrics = bert_finetune_ner.train(
+            args.train,
+            args.dev,
+            args.out,
+            config,
+            pretrained=args.pretrained,
+            vocabulary=args.vocabulary,
+        )
+        training.print_metrics(metrics, indent=2)
+        return
+    for argument, value in (("--train", args.train), ("--dev", args.dev)):
+        if value is not None:
+            raise UserInputError(
+                f"{argument}: only --task ner reads --train and --dev; --task {args.task} "
+                f"reads --data. Received: {argument} {value}"
+            )
+    if args.data is None:
+        raise UserInputError(
+            f"--data: --task {args.task} needs --data (sst2: a folder with train.tsv and "
+            "dev.tsv; trec_qc: train.txt or its folder). Received: no --data"
+        )
     metrics = train(
         args.task,
         args.data,

@@ -2,7 +2,7 @@
 
     nlpkit train glove --corpus FILE [FILE ...] --out DIR [--dim 100 --window 10
         --min-count 5 --epochs 15 --x-max 100 --alpha 0.75 --memory 4]
-    nlpkit evaluate glove --vectors DIR/vectors.txt [--analogies FILE] [--similarity FILE ...]
+    nlpkit evaluate word-vectors --vectors DIR/vectors.txt [--analogies FILE] [--similarity FILE]
 
 Counting (`keras_nlpkit.text.cooccurrence.count_cooccurrences`) follows Stanford's `vocab_count` +
 `cooccur`: lower-cased `[a-z0-9]+(?:'[a-z]+)?` tokens, words with count >= min_count,
@@ -28,7 +28,6 @@ import tensorflow as tf
 from keras_nlpkit.errors import UserInputError
 from keras_nlpkit.files import atomic_write_json
 from keras_nlpkit.files import atomic_write_text
-from keras_nlpkit.files import check_input_file
 from keras_nlpkit.files import save_model_atomically
 from keras_nlpkit.models import GloVe
 from keras_nlpkit.models import GloVeAdagrad
@@ -41,6 +40,7 @@ from keras_nlpkit.recipes.arguments import RecipeConfig
 from keras_nlpkit.recipes.arguments import add_config_arguments
 from keras_nlpkit.recipes.arguments import add_corpus_arguments
 from keras_nlpkit.recipes.arguments import config_from_arguments
+from keras_nlpkit.text.cooccurrence import BREAKS
 from keras_nlpkit.text.cooccurrence import count_cooccurrences
 
 RECIPE = "glove"
@@ -57,6 +57,8 @@ TRAINING_BYTES_PER_WORD_DIMENSION = 4 * 2 * 3
 class GloVeConfig(RecipeConfig):
     dim: int = 100
     window: int = 10  # context words on each side, weighted 1/distance
+    # Where windows stop: every line break (Stanford's cooccur), or only blank lines.
+    window_breaks: str = "line"
     min_count: int = 5
     max_vocab: int = 10_000_000  # keep at most this many words, the most frequent
     epochs: int = 15
@@ -75,6 +77,7 @@ class GloVeConfig(RecipeConfig):
     # Beyond a million every weight (x / x_max) ** alpha of a real corpus is below 1e-3:
     # nothing would be learnt, so such a value is refused rather than trained.
     ranges: ClassVar[dict] = {"x_max": "(0, 1000000]"}
+    choices: ClassVar[dict] = {"window_breaks": BREAKS}
 
 
 def add_arguments(parser):
@@ -87,18 +90,9 @@ def run(args):
     training.print_metrics(train(args.corpus, args.out, config), indent=2, sort_keys=True)
 
 
-def _check_corpus(paths):
-    if not paths:
-        raise UserInputError("--corpus: no files given. Received: []")
-    for path in paths:
-        path = check_input_file(path, "--corpus")
-        if path.stat().st_size == 0:
-            raise UserInputError(f"--corpus: the file is empty. Received: {path}")
-
-
 def count(corpus_files, config, verbose=True):
     """The vocabulary and co-occurrences of `corpus_files` under `config`."""
-    _check_corpus(corpus_files)
+    training.check_corpus(corpus_files)
     try:
         counts = count_cooccurrences(
             corpus_files,
@@ -107,6 +101,7 @@ def count(corpus_files, config, verbose=True):
             max_size=config.max_vocab,
             memory_gb=config.memory,
             verbose=verbose,
+            breaks=config.window_breaks,
         )
     except UserInputError:
         raise
@@ -116,7 +111,7 @@ def count(corpus_files, config, verbose=True):
         ) from None
     if counts.nnz == 0:
         raise UserInputError(
-            f"--corpus: no two vocabulary words share a line within "
+            f"--corpus: no two vocabulary words share a {config.window_breaks} within "
             f"--window {config.window}. Received: {list(map(str, corpus_files))}"
         )
     return counts
@@ -213,9 +208,7 @@ def train(corpus_files, out_dir, config=None, verbose=1, log=print):
     losses = fitted.history.get("loss", [])
 
     vectors = WordVectors(counts.words, model.word_vectors())
-    vectors.save_text(out_dir / "vectors.txt")
-    save_model_atomically(vectors.embedding(), out_dir / "embedding.keras")
-    vectors.write_projector(out_dir / "projector", max_words=config.projector_words)
+    training.save_word_vectors(vectors, out_dir, config.projector_words, "glove_embedding")
     save_model_atomically(model, out_dir / "model.keras")
     epochs_run = len(losses)  # after a resume, only the epochs the last fit trained
     metrics = {

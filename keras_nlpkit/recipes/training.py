@@ -30,6 +30,8 @@ import keras_nlpkit
 from keras_nlpkit.errors import TrainingError
 from keras_nlpkit.errors import UserInputError
 from keras_nlpkit.files import atomic_write_json
+from keras_nlpkit.files import check_input_file
+from keras_nlpkit.files import save_model_atomically
 from keras_nlpkit.ondevice.model_folder import RECIPE_FILE
 from keras_nlpkit.ondevice.model_folder import read_json
 from keras_nlpkit.recipes import distribution
@@ -269,6 +271,25 @@ RERUN_TO_EXPORT = (
     "rerun the same command with KERAS_BACKEND=tensorflow (it resumes from the backup, "
     "trains no further, and exports)"
 )
+
+
+def check_corpus(paths):
+    """`--corpus` names files that exist and are not empty; a `UserInputError` otherwise."""
+    if not paths:
+        raise UserInputError("--corpus: no files given. Received: []")
+    for path in paths:
+        path = check_input_file(path, "--corpus")
+        if path.stat().st_size == 0:
+            raise UserInputError(f"--corpus: the file is empty. Received: {path}")
+
+
+def save_word_vectors(vectors, out_dir, projector_words, name):
+    """A word-vector recipe's outputs of a `WordVectors`: `vectors.txt` (GloVe text format),
+    `embedding.keras` (StringLookup + frozen Embedding, named `name`) and `projector/`."""
+    out_dir = Path(out_dir)
+    vectors.save_text(out_dir / "vectors.txt")
+    save_model_atomically(vectors.embedding(name=name), out_dir / "embedding.keras")
+    vectors.write_projector(out_dir / "projector", max_words=projector_words)
 
 
 def print_metrics(metrics, **dumps_arguments):

@@ -10,7 +10,9 @@
     documents        documents of sentences, next-sentence pairs
     wikitext         WikiText's tokenization and word count
     classification   SST-2 and TREC QC readers
+    conll            CoNLL-2003 / word<TAB>tag files → tagged sentences, IOB1 → BIO
     corpora          the text that ships with Python (the main job's data)
+    word_characters  words → character ids (UTF-8 bytes) for character-level encoders
 
 The on-device readers of the same files live in `keras_nlpkit.ondevice`.
 """

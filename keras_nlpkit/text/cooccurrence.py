@@ -3,12 +3,13 @@
 Two passes, as Stanford's `vocab_count` + `cooccur`, vectorised with NumPy:
 
 1. Tokenise each line once, give every distinct word a provisional id, count
-   words, and spool the id stream to a temporary file (4 bytes a token; a line
-   break is the id -1). The vocabulary is then the words with count >= min_count
-   (at most max_size of them), by descending count.
+   words, and spool the id stream to a temporary file (4 bytes a token; a
+   window break is the id -1: every line break, or with `breaks="paragraph"`
+   only blank lines and the end of each file). The vocabulary is then the words
+   with count >= min_count (at most max_size of them), by descending count.
 2. Read the spool back in chunks. Out-of-vocabulary tokens are dropped before
    windowing (so they do not count towards distances) and windows never cross a
-   line break. For each distance d = 1..window the pairs at that distance get
+   window break. For each distance d = 1..window the pairs at that distance get
    weight 1/d; X is symmetric, so each unordered pair is counted once under the
    key (min, max) and mirrored at the end. Each chunk is reduced (sort + segment
    sum); reduced chunks that outgrow the memory budget are spilled to disk in
@@ -35,6 +36,7 @@ _DROPPED = -2
 # Bytes of working memory per (token, distance) entry while a chunk is reduced:
 # int64 key + float64 weight, their sorted copies and the argsort permutation.
 _BYTES_PER_ENTRY = 40
+BREAKS = ("line", "paragraph")
 
 
 def tokenize(line):
@@ -68,7 +70,7 @@ def _progress(message, verbose):
         print(message, file=sys.stderr, flush=True)
 
 
-def _spool_corpus(paths, spool, verbose):
+def _spool_corpus(paths, spool, verbose, breaks="line"):
     """Pass 1: writes the provisional-id stream of `paths` to `spool`.
 
     Returns `(index, counts, tokens)`.
@@ -78,15 +80,18 @@ def _spool_corpus(paths, spool, verbose):
     with open(spool, "wb") as out:
         for path in paths:
             _progress(f"glove: reading {path}", verbose)
+            every_line = breaks == "line"
             for lines in read_line_blocks(path, "--corpus", warn=verbose):
                 ids = []
                 for line in lines:
-                    for word in TOKEN_PATTERN.findall(line.lower()):
+                    words = TOKEN_PATTERN.findall(line.lower())
+                    for word in words:
                         i = index.get(word)
                         if i is None:
                             i = index[word] = len(index)
                         ids.append(i)
-                    ids.append(_LINE_BREAK)
+                    if every_line or not line.strip():
+                        ids.append(_LINE_BREAK)
                 block = np.asarray(ids, dtype=np.int32)
                 block.tofile(out)
                 if counts.shape[0] < len(index):
@@ -94,6 +99,7 @@ def _spool_corpus(paths, spool, verbose):
                         [counts, np.zeros(len(index) - counts.shape[0], np.int64)]
                     )
                 counts += np.bincount(block[block >= 0], minlength=len(index))
+            np.asarray([_LINE_BREAK], dtype=np.int32).tofile(out)  # files never join
     return index, counts, int(counts.sum())
 
 
@@ -178,20 +184,83 @@ class _PartialSums:
             yield _reduce(keys, sums)
 
 
+def _vocabulary(index, counts, tokens, min_count, max_size):
+    """The words kept (count >= min_count, most frequent first, ties by first sight).
+
+    Returns `(order, words, remap)`: the provisional ids kept, their words, and the
+    map from a provisional id (or -1, a line break) to the final id or `_DROPPED`.
+    """
+    order = np.lexsort((np.arange(counts.shape[0]), -counts))  # by count, then first seen
+    order = order[counts[order] >= min_count][:max_size]
+    if order.shape[0] == 0:
+        raise ValueError(
+            f"min_count={min_count} leaves no vocabulary: the most frequent word occurs "
+            f"{int(counts.max()) if counts.size else 0} times in {tokens} tokens"
+        )
+    words_by_id = np.empty(len(index), dtype=object)
+    words_by_id[list(index.values())] = list(index.keys())
+    words = words_by_id[order].tolist()
+    remap = np.full(len(index) + 1, _DROPPED, dtype=np.int32)  # slot -1: line breaks
+    remap[order] = np.arange(len(words), dtype=np.int32)
+    remap[-1] = _LINE_BREAK
+    return order, words, remap
+
+
+@dataclass
+class TokenIds:
+    """A corpus as vocabulary ids: `ids` holds the kept words in order, -1 at each break."""
+
+    words: list  # the vocabulary, most frequent first
+    counts: np.ndarray  # (vocab,) int64 occurrences of each word
+    ids: np.ndarray  # (kept tokens + breaks,) int32
+    tokens: int  # corpus tokens read, in and out of the vocabulary
+    seconds: float  # wall time of the reading
+
+
+def token_ids(paths, min_count=5, max_size=None, work_dir=None, verbose=True, breaks="line"):
+    """The vocabulary of `paths` (as `count_cooccurrences` keeps it) and the corpus as its ids.
+
+    Out-of-vocabulary tokens are left out, as word2vec.c and `count_cooccurrences`
+    leave them out before windowing. Returns a `TokenIds`.
+    """
+    if min_count < 1:
+        raise ValueError(f"min_count must be >= 1. Received: min_count={min_count}")
+    if max_size is not None and max_size < 1:
+        raise ValueError(f"max_size must be >= 1 or None. Received: max_size={max_size}")
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory(dir=work_dir, prefix="tokens-") as tmp:
+        spool = Path(tmp) / "tokens.int32"
+        index, counts, tokens = _spool_corpus(paths, spool, verbose, breaks)
+        order, words, remap = _vocabulary(index, counts, tokens, min_count, max_size)
+        ids = remap[np.fromfile(spool, dtype=np.int32)]
+    ids = ids[ids != _DROPPED]
+    return TokenIds(words, counts[order], ids, tokens, time.perf_counter() - start)
+
+
 def count_cooccurrences(
-    paths, window=10, min_count=5, max_size=None, memory_gb=4.0, work_dir=None, verbose=True
+    paths,
+    window=10,
+    min_count=5,
+    max_size=None,
+    memory_gb=4.0,
+    work_dir=None,
+    verbose=True,
+    breaks="line",
 ):
     """Counts the vocabulary and the 1/d-weighted symmetric co-occurrences of `paths`.
 
     Args:
-        paths: UTF-8 text files; each line is tokenised with `tokenize`, and no
-            context window crosses a line break.
+        paths: UTF-8 text files; each line is tokenised with `tokenize`.
         window: context words on each side.
         min_count: words seen fewer times are dropped (before windowing).
         max_size: keep at most this many words (the most frequent), or all.
         memory_gb: working-memory budget; chunks and partial sums are sized to
             stay under it, spilling to `work_dir` when they would not.
         work_dir: where the token spool and spills go (a temporary folder by default).
+        breaks: where context windows stop: `"line"` (every line break, as
+            Stanford's `cooccur` does: a document a line) or `"paragraph"` (blank
+            lines, for text wrapped at a fixed width such as Project Gutenberg's,
+            where a line break is not a boundary). Never across files.
 
     Returns:
         A `Cooccurrences`.
@@ -202,6 +271,8 @@ def count_cooccurrences(
         raise ValueError(f"min_count must be >= 1. Received: min_count={min_count}")
     if max_size is not None and max_size < 1:
         raise ValueError(f"max_size must be >= 1 or None. Received: max_size={max_size}")
+    if breaks not in BREAKS:
+        raise ValueError(f"breaks must be one of {BREAKS}. Received: breaks={breaks!r}")
     if not memory_gb > 0:
         raise ValueError(f"memory_gb must be > 0. Received: memory_gb={memory_gb}")
     budget = int(memory_gb * (1 << 30))
@@ -209,21 +280,9 @@ def count_cooccurrences(
     with tempfile.TemporaryDirectory(dir=work_dir, prefix="glove-counts-") as tmp:
         spool = Path(tmp) / "tokens.int32"
         start = time.perf_counter()
-        index, counts, tokens = _spool_corpus(paths, spool, verbose)
-        order = np.lexsort((np.arange(counts.shape[0]), -counts))  # by count, then first seen
-        order = order[counts[order] >= min_count][:max_size]
-        if order.shape[0] == 0:
-            raise ValueError(
-                f"min_count={min_count} leaves no vocabulary: the most frequent word occurs "
-                f"{int(counts.max()) if counts.size else 0} times in {tokens} tokens"
-            )
-        words_by_id = np.empty(len(index), dtype=object)
-        words_by_id[list(index.values())] = list(index.keys())
-        words = words_by_id[order].tolist()
+        index, counts, tokens = _spool_corpus(paths, spool, verbose, breaks)
+        order, words, remap = _vocabulary(index, counts, tokens, min_count, max_size)
         vocab_size = len(words)
-        remap = np.full(len(index) + 1, _DROPPED, dtype=np.int32)  # slot -1: line breaks
-        remap[order] = np.arange(vocab_size, dtype=np.int32)
-        remap[-1] = _LINE_BREAK
         seconds["vocabulary"] = time.perf_counter() - start
         _progress(
             f"glove: {tokens:,} tokens, {vocab_size:,} words with count >= {min_count}", verbose

@@ -413,3 +413,62 @@ def test_highway_and_scalar_mix_export_builtin_only_with_parity(tmp_path):
     variant = report["variants"]["float32"]
     assert variant["flex_ops"] == [] and variant["custom_ops"] == []
     assert variant["max_abs_diff"] <= 1e-4
+
+
+def test_character_word_encoder_exports_builtin_only_with_parity(tmp_path):
+    from keras_nlpkit.layers import CharacterWordEncoder
+    from keras_nlpkit.text.word_characters import character_ids
+
+    keras.utils.set_random_seed(4)
+    # One word a row, (batch, chars): the exporter reads a 2-D integer input as token
+    # sequences, so (batch, words, chars) inputs do not export yet.
+    ids = keras.Input((12,), dtype="int32", name="character_ids")
+    bilstm = CharacterWordEncoder(hidden_dim=8, highway_layers=1, name="bilstm")(ids)
+    cnn = CharacterWordEncoder(encoder="cnn", filters=[(2, 4), (3, 4)], name="cnn")(ids)
+    model = keras.Model(ids, keras.layers.Concatenate()([bilstm, cnn]))
+    report = export(model, tmp_path / "chars", quantize=["float32"], **QUIET)
+    variant = report["variants"]["float32"]
+    assert variant["flex_ops"] == [] and variant["custom_ops"] == []
+    assert variant["clients"]["compiled_model"]["loaded"]
+    assert variant["max_abs_diff"] <= 1e-4
+    # Real words (with padding) through the file give the Keras vectors, zero rows included.
+    on_device = OnDeviceModel(tmp_path / "chars")
+    words = character_ids(["the", "cat", "purred", ""], max_characters=12)
+    for row, expected in zip(words, np.asarray(model(words))):
+        vector = on_device.serve(character_ids=row[None])["logits"][0]
+        np.testing.assert_allclose(vector, expected, atol=1e-5)
+    np.testing.assert_array_equal(vector, 0.0)  # the empty word
+
+
+def test_random_parity_ids_stay_in_each_inputs_own_range(tmp_path):
+    # A tagger's word ids (100) and case ids (7): without --representative-data the
+    # exporter draws each input's ids below the Embedding it reaches (through a cast).
+    keras.utils.set_random_seed(5)
+    words = keras.Input((None,), dtype="int32", name="token_ids")
+    case = keras.Input((None,), dtype="int32", name="case_ids")
+    x = keras.layers.Embedding(100, 8)(words)
+    y = keras.layers.Embedding(7, 2)(keras.layers.Identity()(case))
+    model = keras.Model([words, case], keras.layers.Concatenate()([x, y]))
+    from keras_nlpkit.export import load_source
+    from keras_nlpkit.export.exporter import random_samples
+
+    model.save(tmp_path / "tagger.keras")
+    source = load_source(tmp_path / "tagger.keras")
+    assert source.input_ranges() == {"token_ids": 100, "case_ids": 7}
+    specs = source.input_specs("serving_default")
+    samples = random_samples(specs, 100, ranges=source.input_ranges())
+    assert max(int(s["case_ids"].max()) for s in samples) == 6
+    report = export(model, tmp_path / "out", quantize=["float32"], **QUIET)
+    assert report["variants"]["float32"]["max_abs_diff"] <= 1e-5
+
+
+def test_sentences_of_character_ids_export_with_parity(tmp_path):
+    # (batch, words, characters) ids: an integer input that is not a token sequence.
+    from keras_nlpkit.layers import CharacterWordEncoder
+
+    keras.utils.set_random_seed(6)
+    ids = keras.Input((None, 10), dtype="int32", name="character_ids")
+    words = CharacterWordEncoder(encoder="cnn", filters=[(2, 4)], highway_layers=1)(ids)
+    model = keras.Model(ids, keras.layers.Dense(3)(words))
+    report = export(model, tmp_path / "sentences", quantize=["float32"], **QUIET)
+    assert report["variants"]["float32"]["max_abs_diff"] <= 1e-4

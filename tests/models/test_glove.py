@@ -83,6 +83,12 @@ def test_embedding_model_maps_words_to_vectors(tmp_path):
     np.testing.assert_array_equal(out[0, 2], [0, 0])  # padding
     assert not embedding.layers[-1].trainable
     assert vectors.embedding(trainable=True).layers[-1].trainable
+    # Saved and loaded with the vectors as weights, not inside the config (which is JSON).
+    embedding.save(tmp_path / "embedding.keras")
+    loaded = keras.saving.load_model(tmp_path / "embedding.keras")
+    np.testing.assert_array_equal(np.asarray(loaded(np.array([["b", "zzz", ""]]))), out)
+    config = json.dumps(WordVectors(["a"], [[0.123456]]).embedding().get_config())
+    assert "0.123456" not in config
     vectors.write_projector(tmp_path / "projector", max_words=2)
     assert (tmp_path / "projector" / "metadata.tsv").read_text() == "a\nb\n"
     assert len((tmp_path / "projector" / "tensors.tsv").read_text().splitlines()) == 2

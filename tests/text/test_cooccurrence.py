@@ -91,3 +91,41 @@ def test_a_chunk_without_pairs_is_counted_not_a_crash(tmp_path):
     got = as_dict(counts)
     assert got.keys() == expected.keys()
     assert all(got[k] == pytest.approx(v, rel=1e-6) for k, v in expected.items())
+
+
+def paragraphs(text):
+    """The text's paragraphs (blank-line separated), each joined into one line."""
+    blocks, block = [], []
+    for line in text.splitlines() + [""]:
+        if line.strip():
+            block.append(line)
+        elif block:
+            blocks.append(" ".join(block))
+            block = []
+    return blocks
+
+
+def test_paragraph_breaks_equal_brute_force_over_joined_paragraphs(tmp_path):
+    # Windows run across wrapped lines and stop at blank lines and at the end of a file.
+    first, second = tmp_path / "a.txt", tmp_path / "b.txt"
+    first.write_text(TEXT + "tail of the first file", encoding="utf-8")
+    second.write_text("the cat\n\n\nthe dog sat\non the mat\n", encoding="utf-8")
+    counts = count_cooccurrences(
+        [first, second], window=3, min_count=1, verbose=False, breaks="paragraph"
+    )
+    lines = paragraphs(first.read_text(encoding="utf-8")) + paragraphs(second.read_text())
+    _, expected = brute_force(lines, 3, 1)
+    got = as_dict(counts)
+    assert got.keys() == expected.keys()
+    assert all(got[k] == pytest.approx(v, rel=1e-6) for k, v in expected.items())
+    by_line = as_dict(count_cooccurrences([first, second], window=3, min_count=1, verbose=False))
+    assert ("fell", "a") in got and ("fell", "a") not in by_line  # "... fell." / "A dog ..."
+    assert ("line", "le") in got  # the third paragraph is two lines
+    assert ("file", "cat") not in got  # files never join: "... first file" / "the cat"
+
+
+def test_breaks_must_be_line_or_paragraph(tmp_path):
+    path = tmp_path / "corpus.txt"
+    path.write_text("a b\n")
+    with pytest.raises(ValueError, match="breaks=.*'sentence'"):
+        count_cooccurrences([path], breaks="sentence", verbose=False)

@@ -5,3 +5,6 @@ from keras_nlpkit.models.bert.bert_preprocessor import BertPreprocessor  # noqa:
 from keras_nlpkit.models.bert.bert_pretrainer import BertPretrainer  # noqa: F401
 from keras_nlpkit.models.bert.bert_question_answerer import BertQuestionAnswerer  # noqa: F401
 from keras_nlpkit.models.bert.bert_token_classifier import BertTokenClassifier  # noqa: F401
+from keras_nlpkit.models.bert.bert_token_classifier_preprocessor import (
+    BertTokenClassifierPreprocessor,  # noqa: F401
+)

@@ -6,12 +6,16 @@ from keras_nlpkit.models.bert.bert_task import classification_head
 
 @nlpkit_export("keras_nlpkit.models.BertTokenClassifier")
 class BertTokenClassifier(BertTask):
-    """Token classification (e.g. named entities): one label per token.
+    """Token classification (e.g. named entities): a label per WordPiece, read per word.
 
-    `Dropout → Dense(num_classes)` on every final hidden vector. The output has a
-    row at every position; train and score on the real, non-special tokens only by
-    passing `BertPreprocessor.word_mask(token_ids)` as the sample weight (the
-    [CLS], [SEP] and padding rows then count for nothing).
+    `Dropout → Dense(num_classes)` on every final hidden vector: the output has a
+    row at every position. Tagged data labels words, and a word may be several
+    pieces: first-piece labelling (Devlin et al.'s for CoNLL-2003) trains and reads
+    each word's label at its first piece only. `BertTokenClassifierPreprocessor`
+    encodes sentences of words so, with sample weight 1 at first pieces and 0 at the
+    other pieces, [CLS], [SEP] and padding, which then count for nothing in the loss;
+    `word_tag_ids` maps the logits back to words. (To label every piece instead,
+    weigh by `BertPreprocessor.word_mask(token_ids)`.)
 
     Args:
         backbone: a `BertBackbone`.

@@ -11,7 +11,7 @@
     vectors.save_text("vectors.txt")
 
 `nlpkit train glove` (`keras_nlpkit/recipes/glove.py`) runs all of it with
-checkpoints, TensorBoard logs and the outputs; `nlpkit evaluate glove` scores vectors.
+checkpoints, TensorBoard logs and the outputs; `nlpkit evaluate word-vectors` scores vectors.
 """
 
 from keras_nlpkit.models.glove.glove import GloVe  # noqa: F401
