@@ -120,11 +120,13 @@ class Source:
         needs random ids of each input's own range; inputs that reach no
         Embedding are left out (they get `vocabulary_size()`).
         """
+        if not isinstance(self.model, keras.Model):  # a tf-keras model: left to the default
+            return {}
         inputs = getattr(self.model, "inputs", None) or []
         consumers = {}  # id(tensor) -> layers that take it
         for layer in self.model._flatten_layers(include_self=False) if inputs else []:
             for node in getattr(layer, "_inbound_nodes", []):
-                for tensor in node.input_tensors:
+                for tensor in keras.tree.flatten(node.input_tensors):
                     consumers.setdefault(id(tensor), []).append((layer, node))
         ranges = {}
         for tensor in inputs:

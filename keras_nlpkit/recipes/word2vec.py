@@ -1,7 +1,8 @@
 """word2vec vectors (skip-gram or CBOW, negative sampling) from raw text, trained with `model.fit`.
 
     nlpkit train word2vec --corpus FILE [FILE ...] --out DIR [--architecture skipgram|cbow
-        --dim 100 --window 5 --negative 5 --min-count 5 --epochs 5 --sample 0.001]
+        --dim 100 --window 5 --negative 5 --min-count 5 --epochs 5 --sample 0.001
+        --window-breaks line|paragraph]
     nlpkit evaluate word-vectors --vectors DIR/vectors.txt [--analogies FILE]
         [--similarity FILE ...]
 
@@ -42,6 +43,7 @@ from keras_nlpkit.recipes.arguments import RecipeConfig
 from keras_nlpkit.recipes.arguments import add_config_arguments
 from keras_nlpkit.recipes.arguments import add_corpus_arguments
 from keras_nlpkit.recipes.arguments import config_from_arguments
+from keras_nlpkit.text.cooccurrence import BREAKS
 from keras_nlpkit.text.cooccurrence import token_ids
 
 RECIPE = "word2vec"
@@ -55,6 +57,9 @@ class Word2VecConfig(RecipeConfig):
     architecture: str = "skipgram"
     dim: int = 100
     window: int = 5  # the largest radius; each word draws its own in [1, window]
+    # Where windows stop: every line break (word2vec.c's sentences), or only blank lines
+    # (for text wrapped at a fixed width, such as Project Gutenberg's).
+    window_breaks: str = "line"
     negative: int = 5  # noise words a centre word (shared by its context words)
     min_count: int = 5
     max_vocab: int = 10_000_000  # keep at most this many words, the most frequent
@@ -70,7 +75,7 @@ class Word2VecConfig(RecipeConfig):
     projector_words: int = 10000  # most frequent words written for the projector
 
     ranges: ClassVar[dict] = {"learning_rate": "[0, 10]", "sample": "[0, 1)"}
-    choices: ClassVar[dict] = {"architecture": ARCHITECTURES}
+    choices: ClassVar[dict] = {"architecture": ARCHITECTURES, "window_breaks": BREAKS}
 
     @property
     def starting_learning_rate(self):
@@ -92,7 +97,11 @@ def read_corpus(corpus_files, config, verbose=True):
     training.check_corpus(corpus_files)
     try:
         corpus = token_ids(
-            corpus_files, min_count=config.min_count, max_size=config.max_vocab, verbose=verbose
+            corpus_files,
+            min_count=config.min_count,
+            max_size=config.max_vocab,
+            verbose=verbose,
+            breaks=config.window_breaks,
         )
     except ValueError as error:
         raise UserInputError(
@@ -100,7 +109,8 @@ def read_corpus(corpus_files, config, verbose=True):
         ) from None
     if not _has_a_pair(corpus.ids):
         raise UserInputError(
-            "--corpus: no two vocabulary words share a line, so no word has a context. "
+            f"--corpus: no two vocabulary words share a {config.window_breaks}, so no word "
+            "has a context. "
             f"Received: {list(map(str, corpus_files))}"
         )
     return corpus

@@ -151,7 +151,7 @@ def test_a_frozen_elmo_tagger_trains_saves_and_loads(tmp_path):
     bilm = _bilm()
     chars = keras.Input((None, CHARACTERS), dtype="int32", name="character_ids")
     embedding = ELMoEmbedding(bilm)
-    mixed = ScalarMix(num_layers=3)(embedding(chars))  # (batch, seq, 2P)
+    mixed = ScalarMix(num_layers=3, name="scalar_mix")(embedding(chars))  # (batch, seq, 2P)
     logits = keras.layers.Dense(3, name="tags")(mixed)
     tagger = keras.Model(chars, logits)
     check_config_round_trips(embedding)

@@ -34,6 +34,9 @@ def test_bad_inputs(tmp_path):
     lonely.write_text("cat\ndog\n" * 10)
     with pytest.raises(UserInputError, match="no two vocabulary words share a line"):
         recipe.read_corpus([lonely], recipe.Word2VecConfig(min_count=1))
+    # Windows across wrapped lines: the file is one paragraph.
+    paragraph = recipe.Word2VecConfig(min_count=1, window_breaks="paragraph")
+    assert recipe.read_corpus([lonely], paragraph, verbose=False).ids.tolist() == [0, 1] * 10 + [-1]
     rare = tmp_path / "rare.txt"
     rare.write_text("every word here is seen once\n")
     with pytest.raises(UserInputError, match="min_count=5 leaves no vocabulary"):
@@ -52,6 +55,7 @@ def test_bad_inputs(tmp_path):
         (["--window", "0"], "--window"),
         (["--negative", "-1"], "--negative"),
         (["--architecture", "foo"], "--architecture"),
+        (["--window-breaks", "sentence"], "--window-breaks"),
     ],
 )
 def test_cli_rejects_bad_arguments_with_exit_2(tmp_path, capsys, flags, named):
