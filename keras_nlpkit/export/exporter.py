@@ -107,10 +107,9 @@ class Source:
         if self.model is None:
             return None
         for layer in self.model._flatten_layers(include_self=False):
-            if hasattr(layer, "input_dim"):
-                return int(layer.input_dim)
-            if hasattr(layer, "vocabulary_size"):
-                return int(layer.vocabulary_size)
+            size = _table_size(layer)
+            if size is not None:
+                return size
         return None
 
     def input_ranges(self):
@@ -134,9 +133,9 @@ class Source:
             while frontier and tensor.name not in ranges:
                 current = frontier.pop(0)
                 for layer, node in consumers.get(id(current), []):
-                    size = getattr(layer, "input_dim", getattr(layer, "vocabulary_size", None))
+                    size = _table_size(layer)
                     if size is not None:
-                        ranges[tensor.name] = int(size)
+                        ranges[tensor.name] = size
                         break
                     if id(node) not in seen:
                         seen.add(id(node))
@@ -146,6 +145,14 @@ class Source:
     def max_length(self):
         backbone = getattr(self.model, "backbone", None)
         return getattr(backbone, "max_sequence_length", None)
+
+
+def _table_size(layer):
+    """The number of ids an Embedding-like layer takes (`input_dim`, `vocabulary_size`)."""
+    for name in ("input_dim", "vocabulary_size"):
+        if hasattr(layer, name):
+            return int(getattr(layer, name))
+    return None
 
 
 def load_source(path, allow_unsafe=False):

@@ -80,17 +80,15 @@ def _spool_corpus(paths, spool, verbose, breaks="line"):
     with open(spool, "wb") as out:
         for path in paths:
             _progress(f"glove: reading {path}", verbose)
-            every_line = breaks == "line"
             for lines in read_line_blocks(path, "--corpus", warn=verbose):
                 ids = []
                 for line in lines:
-                    words = TOKEN_PATTERN.findall(line.lower())
-                    for word in words:
+                    for word in TOKEN_PATTERN.findall(line.lower()):
                         i = index.get(word)
                         if i is None:
                             i = index[word] = len(index)
                         ids.append(i)
-                    if every_line or not line.strip():
+                    if breaks == "line" or not line.strip():
                         ids.append(_LINE_BREAK)
                 block = np.asarray(ids, dtype=np.int32)
                 block.tofile(out)
