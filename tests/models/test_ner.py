@@ -167,3 +167,27 @@ def test_exports_to_builtin_tflite_with_parity(tmp_path):
     assert variant["clients"]["compiled_model"]["ran"] == ["serving_default"]
     assert variant["max_abs_diff"] <= 1e-5 and variant["top1_agreement"] == 1.0
     assert report["saved_model"]["max_abs_diff"] <= 1e-5
+
+
+def elmo_tagger(dtype=None):
+    """A tagger over both blocks: word vectors + case, and a tiny frozen biLM's mix."""
+    from keras_nlpkit.models import ELMoBiLM
+    from keras_nlpkit.models import ELMoFeatures
+
+    bilm = ELMoBiLM(
+        vocabulary_size=12,
+        filters=[[1, 4], [2, 4]],
+        units=8,
+        projection_dim=4,
+        max_characters=8,
+        dtype=dtype,
+    )
+    words = WordVectorFeatures(len(WORDS) + 2, 6, case_dim=3, dtype=dtype)
+    return EntityTagger([words, ELMoFeatures(bilm, dtype=dtype)], num_tags=5, hidden_dim=4)
+
+
+def test_model_checks_with_elmo_features(tmp_path):
+    x = EntityTaggerPreprocessor(WORDS, max_characters=8)(SENTENCES)
+    assert x["character_ids"].shape == (*x["token_ids"].shape, 8)
+    # Padding is an all-zero character row: there is no other id to put there.
+    run_model_test(elmo_tagger, x, x, x["token_ids"] != 0, tmp_path)
