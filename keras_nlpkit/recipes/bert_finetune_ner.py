@@ -39,7 +39,6 @@ from keras_nlpkit.errors import UserInputError
 from keras_nlpkit.evaluation.ner import entity_scores
 from keras_nlpkit.export import export
 from keras_nlpkit.files import atomic_write_json
-from keras_nlpkit.files import save_model_atomically
 from keras_nlpkit.models import BertTokenClassifier
 from keras_nlpkit.models import BertTokenClassifierPreprocessor
 from keras_nlpkit.recipes import distribution
@@ -161,8 +160,8 @@ def train(
 
     backbone = distribution.current().adopt(backbone)
     backbone.pooled_dense.trainable = False  # the [CLS] pooler: unused, it gets no gradient
-    plan = distribution.current()
-    with plan.scope():
+
+    def build():
         model = BertTokenClassifier(backbone, len(tags), dropout=config.dropout, name="bert")
         model.compile(
             training.adamw_with_warmup(
@@ -174,24 +173,14 @@ def train(
             ),
             jit_compile=False,  # window lengths vary by batch: XLA would compile each
         )
-        fitted = training.fit(
-            model,
-            data,
-            out_dir,
-            epochs=config.epochs,
-            callbacks=[tagging.DevF1(predict, dev_set)],
-            verbose=verbose,
-            learning_rate=config.learning_rate,
-        )
-    model = plan.local(model)
-    if model is None:  # process 0 writes the outputs
-        return None
-    save_model_atomically(model, out_dir / training.MODEL_FILE)
+        return model
 
+    trained = tagging.train_tagger(build, data, out_dir, config, predict, dev_set, verbose, log)
+    if trained is None:  # process 0 writes the outputs
+        return None
+    model, fitted, dev = trained
     dev_words = [s.words for s in dev_set]
     dev_tags = [s.tags for s in dev_set]
-    dev = entity_scores(dev_tags, predict(model, dev_words))
-    log(f"dev entity F1 {dev['f1']:.4f} (P {dev['precision']:.4f}, R {dev['recall']:.4f})")
     metrics = {
         "task": TASK,
         "pretrained": str(pretrained) if pretrained else None,

@@ -39,7 +39,6 @@ from keras_nlpkit.errors import UserInputError
 from keras_nlpkit.evaluation.ner import entity_scores
 from keras_nlpkit.export import export
 from keras_nlpkit.files import atomic_write_json
-from keras_nlpkit.files import save_model_atomically
 from keras_nlpkit.models import ELMoBiLM
 from keras_nlpkit.models import ELMoFeatures
 from keras_nlpkit.models import EntityTagger
@@ -49,7 +48,6 @@ from keras_nlpkit.models import WordVectors
 from keras_nlpkit.models.ner.entity_tagger_preprocessor import CASE_CLASSES
 from keras_nlpkit.models.ner.entity_tagger_preprocessor import SETTINGS_FILE
 from keras_nlpkit.models.ner.entity_tagger_preprocessor import VOCABULARY_FILE
-from keras_nlpkit.recipes import distribution
 from keras_nlpkit.recipes import tagging
 from keras_nlpkit.recipes import training
 from keras_nlpkit.recipes.arguments import RecipeConfig
@@ -136,6 +134,7 @@ def _check_features(config, vectors, elmo):
 
 def load_bilm(elmo_dir):
     """The stateless biLM of an `nlpkit train elmo` folder."""
+    training.read_run(elmo_dir, "elmo", "--elmo")  # an elmo run, not another recipe's
     path = Path(elmo_dir) / training.MODEL_FILE
     if not path.is_file():
         raise UserInputError(
@@ -238,8 +237,7 @@ def train(
     def predict(model, sentences):
         return predict_tags(model, preprocessor, tags, sentences)
 
-    plan = distribution.current()
-    with plan.scope():
+    def build():
         model = EntityTagger(
             feature_blocks(config, word_vectors, bilm), len(tags), config.hidden, config.dropout
         )
@@ -248,25 +246,13 @@ def train(
             loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
             jit_compile=False,  # sentence lengths vary by batch: XLA would compile each
         )
-        fitted = training.fit(
-            model,
-            data,
-            out_dir,
-            epochs=config.epochs,
-            callbacks=[tagging.DevF1(predict, dev_set)],
-            verbose=verbose,
-            learning_rate=config.learning_rate,
-        )
-    model = plan.local(model)
-    if model is None:  # process 0 writes the outputs
-        return None
-    save_model_atomically(model, out_dir / training.MODEL_FILE)
+        return model
 
+    trained = tagging.train_tagger(build, data, out_dir, config, predict, dev_set, verbose, log)
+    if trained is None:  # process 0 writes the outputs
+        return None
+    model, fitted, dev = trained
     dev_words = [s.words for s in dev_set]
-    dev = entity_scores(
-        [s.tags for s in dev_set], predict_tags(model, preprocessor, tags, dev_words)
-    )
-    log(f"dev entity F1 {dev['f1']:.4f} (P {dev['precision']:.4f}, R {dev['recall']:.4f})")
     metrics = {
         "features": config.features,
         "train_sentences": len(train_set),

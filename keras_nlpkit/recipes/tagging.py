@@ -18,7 +18,10 @@ import tensorflow as tf
 
 from keras_nlpkit.errors import UserInputError
 from keras_nlpkit.evaluation.ner import entity_scores
+from keras_nlpkit.files import save_model_atomically
 from keras_nlpkit.ondevice.on_device_model import OnDeviceModel
+from keras_nlpkit.recipes import distribution
+from keras_nlpkit.recipes import training
 
 TAGS_FILE = "tags.json"
 EXPORT_VARIANTS = ("float32", "dynamic_int8")
@@ -97,6 +100,34 @@ class DevF1(keras.callbacks.Callback):
         predicted = self.predict(self.model, [s.words for s in self.dev])
         if logs is not None:
             logs["val_f1"] = entity_scores([s.tags for s in self.dev], predicted)["f1"]
+
+
+def train_tagger(build, data, out_dir, config, predict, dev_set, verbose, log):
+    """Builds (`build()`: a compiled tagger) in the distribution's scope, fits it with the
+    dev F1 after each epoch, saves `model.keras` and scores the dev set.
+
+    Returns `(model, fit, dev_scores)`, or None on a process other than the chief (it
+    writes nothing).
+    """
+    plan = distribution.current()
+    with plan.scope():
+        model = build()
+        fitted = training.fit(
+            model,
+            data,
+            out_dir,
+            epochs=config.epochs,
+            callbacks=[DevF1(predict, dev_set)],
+            verbose=verbose,
+            learning_rate=config.learning_rate,
+        )
+    model = plan.local(model)
+    if model is None:
+        return None
+    save_model_atomically(model, Path(out_dir) / training.MODEL_FILE)
+    dev = entity_scores([s.tags for s in dev_set], predict(model, [s.words for s in dev_set]))
+    log(f"dev entity F1 {dev['f1']:.4f} (P {dev['precision']:.4f}, R {dev['recall']:.4f})")
+    return model, fitted, dev
 
 
 def save_parity_inputs(inputs, lengths, path):

@@ -18,6 +18,7 @@ from keras_nlpkit.tokenizers import learn_word_piece_vocabulary
 from tests.recipes.test_ner import FILLER
 from tests.recipes.test_ner import PEOPLE
 from tests.recipes.test_ner import PLACES
+from tests.recipes.test_ner import assert_tagger_folder
 from tests.recipes.test_ner import sentences
 from tests.recipes.test_ner import write_conll
 
@@ -79,20 +80,7 @@ def test_trains_exports_and_scores_the_same_through_keras_and_tflite(trained):
         assert metrics[f"dev_{variant}"]["gold"] == 80
     assert metrics["dev_float32"]["f1"] == metrics["dev"]["f1"]
     assert metrics["dev_dynamic_int8"]["f1"] >= metrics["dev"]["f1"] - 0.05
-    for name in ("model.keras", "tags.json", "vocabulary.txt", "preprocessor.json"):
-        assert (out / name).is_file(), name
-    for name in ("history.json", "metrics.json", "representative.npz"):
-        assert (out / name).is_file(), name
-    assert not (out / "backup").exists()
-    assert list((out / "logs").rglob("events.out.tfevents.*"))
-    report = json.loads((out / "export" / "report.json").read_text())
-    for variant in ("float32", "dynamic_int8"):
-        entry = report["variants"][variant]
-        assert entry["flex_ops"] == [] and entry["custom_ops"] == []
-    assert report["variants"]["float32"]["max_abs_diff"] <= 1e-4
-    manifest = json.loads((out / "export" / "manifest.json").read_text())
-    assert {"tags.json", "vocabulary.txt", "preprocessor.json"} <= set(manifest["files"])
-    assert manifest["settings"]["tags"] == metrics["tags"]
+    assert_tagger_folder(out, metrics, max_abs_diff=1e-4)
 
 
 def test_evaluate_ner_reads_the_bert_folder(trained, files, capsys, monkeypatch):

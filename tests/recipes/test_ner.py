@@ -46,6 +46,25 @@ def write_conll(path, tagged, two_columns=False):
     return path
 
 
+def assert_tagger_folder(out, metrics, max_abs_diff):
+    """What every tagger recipe leaves in `out`: the files `evaluate ner` reads, no
+    backup, TensorBoard logs, and a builtin-only export whose float32 file equals Keras."""
+    for name in ("model.keras", "tags.json", "vocabulary.txt", "preprocessor.json"):
+        assert (out / name).is_file(), name
+    for name in ("history.json", "metrics.json", "representative.npz"):
+        assert (out / name).is_file(), name
+    assert not (out / "backup").exists()
+    assert list((out / "logs").rglob("events.out.tfevents.*"))
+    report = json.loads((out / "export" / "report.json").read_text())
+    for variant in ("float32", "dynamic_int8"):
+        entry = report["variants"][variant]
+        assert entry["flex_ops"] == [] and entry["custom_ops"] == []
+    assert report["variants"]["float32"]["max_abs_diff"] <= max_abs_diff
+    manifest = json.loads((out / "export" / "manifest.json").read_text())
+    assert {"tags.json", "vocabulary.txt", "preprocessor.json"} <= set(manifest["files"])
+    assert manifest["settings"]["tags"] == metrics["tags"]
+
+
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
     root = tmp_path_factory.mktemp("ner_data")
@@ -94,27 +113,10 @@ def test_trains_exports_and_scores_through_keras_and_the_int8_file(trained):
     assert metrics["dev_dynamic_int8"]["f1"] >= metrics["dev"]["f1"] - 0.05
     assert metrics["dev_f1_by_epoch"][-1] == metrics["dev"]["f1"]
     assert metrics["train_word_coverage"] < 1.0  # "Olaf" and "Smith" have no vector
-    for name in (
-        "model.keras",
-        "tags.json",
-        "vocabulary.txt",
-        "preprocessor.json",
-        "history.json",
-        "metrics.json",
-        "representative.npz",
-    ):
-        assert (out / name).is_file(), name
-    assert not (out / "backup").exists()
-    assert list((out / "logs").rglob("events.out.tfevents.*"))
+    assert_tagger_folder(out, metrics, max_abs_diff=1e-5)
     report = json.loads((out / "export" / "report.json").read_text())
     for variant in ("float32", "dynamic_int8"):
-        entry = report["variants"][variant]
-        assert entry["flex_ops"] == [] and entry["custom_ops"] == []
-        assert entry["top1_agreement"] == 1.0
-    assert report["variants"]["float32"]["max_abs_diff"] <= 1e-5
-    manifest = json.loads((out / "export" / "manifest.json").read_text())
-    assert {"tags.json", "vocabulary.txt", "preprocessor.json"} <= set(manifest["files"])
-    assert manifest["settings"]["tags"] == metrics["tags"]
+        assert report["variants"][variant]["top1_agreement"] == 1.0
 
 
 def test_evaluate_cli_prints_the_scores_for_either_layout(trained, files, capsys, monkeypatch):
@@ -169,7 +171,7 @@ def test_features_and_vectors_are_checked_before_anything_is_written(files, tmp_
         config = recipe.NERConfig(features=features)
         with pytest.raises(UserInputError, match=f"--elmo: --features {features} needs a"):
             recipe.train(files["train"], files["dev"], out, config, vectors=files["vectors"])
-        with pytest.raises(UserInputError, match="--elmo: not a finished `nlpkit train elmo`"):
+        with pytest.raises(UserInputError, match="--elmo: not a training folder"):
             recipe.train(
                 files["train"], files["dev"], out, config, vectors=files["vectors"], elmo=tmp_path
             )
@@ -194,6 +196,7 @@ def test_elmo_and_both_features_train_export_and_evaluate(files, tmp_path, capsy
     )
     (tmp_path / "bilm").mkdir()
     bilm.save(tmp_path / "bilm" / "model.keras")
+    (tmp_path / "bilm" / "recipe.json").write_text('{"recipe": "elmo"}')
     for features in ("elmo", "both"):
         out = tmp_path / features
         config = recipe.NERConfig(**{**vars(TINY), "features": features, "epochs": 8})
@@ -214,7 +217,7 @@ def test_elmo_and_both_features_train_export_and_evaluate(files, tmp_path, capsy
         assert metrics["dev_dynamic_int8"]["f1"] >= metrics["dev"]["f1"] - 0.05
         cli.main(["evaluate", "ner", "--model", str(out), "--data", str(files["dev"])])
         assert json.loads(capsys.readouterr().out)["f1"] == metrics["dev"]["f1"]
-    with pytest.raises(UserInputError, match="--elmo: not an ELMo biLM"):
+    with pytest.raises(UserInputError, match="--elmo: a `ner` run, not a `elmo` one"):
         recipe.train(
             files["train"],
             files["dev"],
