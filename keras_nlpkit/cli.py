@@ -39,12 +39,25 @@ COMMANDS = {
         "bert_finetune",
         "BERT sentence classifier (SST-2, TREC QC) vs bag of embeddings; --task ner: tagger",
     ),
+    ("train", "distill"): (
+        "distill",
+        "LSTM student distilled from a fine-tuned BERT, vs one trained on labels only",
+    ),
     ("train", "gpt-pretrain"): (
         "gpt_pretrain",
         "GPT on WordPiece text; word perplexity on --eval-text",
     ),
     ("train", "lm"): ("lm", "one LM family, one text: Kneser-Ney, FFNN, simple RNN, LSTM"),
     ("train", "elmo"): ("elmo", "ELMo's character biLM (forward + backward LSTM LMs)"),
+    ("train", "translation"): (
+        "translation",
+        "English → German translation: Transformer or RNN + attention, BLEU on val",
+    ),
+    ("evaluate", "translation"): (
+        "evaluate_translation",
+        "corpus BLEU and chrF (sacrebleu) of a translation model",
+    ),
+    ("translate", None): ("translate", "translate sentences with a trained translation model"),
     ("evaluate", "lm"): ("evaluate_lm", "word perplexity, with Keras and on the device (int8)"),
     ("evaluate", "query-completion"): (
         "evaluate_query_completion",

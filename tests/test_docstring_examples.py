@@ -2,7 +2,8 @@
 
 A line `expression  # literal` (e.g. `tokenizer.encode("ab c")  # [2, 3, 1, 0]`)
 is also checked: the expression must equal the literal (`[a, ...]`: start with a).
-Examples that open a model folder (`runs/queries`, `runs/spelling`, `runs/export`)
+Examples that open a model folder (`runs/queries`, `runs/spelling`, `runs/export`,
+`runs/translation/export`)
 or a corpus find tiny ones made by the tests in the folder they run in.
 """
 
@@ -23,6 +24,7 @@ from tests.export.conftest import SENTENCES
 from tests.export.conftest import TOKENIZER
 from tests.export.conftest import recurrent_lm
 from tests.export.conftest import train
+from tests.translation_exports import exported
 
 FENCE = re.compile(r"```python\n(.*?)```", re.DOTALL)
 
@@ -70,6 +72,7 @@ def folder(tmp_path_factory, query_completion_run, spelling_run):
         log=lambda *_: None,
     )
     (root / "corpus.txt").write_text(planted_corpus(300))
+    shutil.copytree(exported("transformer")[1], root / "runs" / "translation" / "export")
     return root
 
 

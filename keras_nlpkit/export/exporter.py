@@ -75,6 +75,13 @@ class Source:
     model: object = None  # the Keras model (Keras 3 or tf-keras)
     signatures: list = None  # signatures_lib.Signature, for Keras models
     saved_model: object = None  # the loaded SavedModel, for SavedModel sources
+    # {input name: id range} for random parity ids, when the model cannot tell
+    # (a translator's source and target vocabularies differ).
+    ranges: dict = None
+    # calibration_records(samples, reference) -> [(signature, inputs)]: what a model's
+    # own signatures see on the samples (int8 calibration), when the model has no
+    # `calibration_records` method (signatures built outside it, e.g. a translator's).
+    calibration_records: object = None
 
     @property
     def signature_names(self):
@@ -119,6 +126,8 @@ class Source:
         needs random ids of each input's own range; inputs that reach no
         Embedding are left out (they get `vocabulary_size()`).
         """
+        if self.ranges is not None:
+            return dict(self.ranges)
         if not isinstance(self.model, keras.Model):  # a tf-keras model: left to the default
             return {}
         inputs = getattr(self.model, "inputs", None) or []
@@ -634,7 +643,7 @@ def _export_into(
     calibration_inputs = [("serving_default", s) for s in calibration]
     calibration_inputs += streaming_records(source, token_sequences(calibration))
     # Models with their own signatures say what those see on the samples.
-    model_records = getattr(source.model, "calibration_records", None)
+    model_records = source.calibration_records or getattr(source.model, "calibration_records", None)
     if callable(model_records) and calibration:
         calibration_inputs += model_records(calibration, source.reference)
 

@@ -12,7 +12,9 @@ drives from a host loop, so no WHILE loop is ever in a generation path:
 - a model with keras-hub's `call_with_cache` / `build_cache` interface (our
   `GPTCausalLM`) gets `prefill`: `token_ids (1, seq)` → `logits (1, seq, vocab)`,
   `cache`; and `decode`: `token (1,)`, `cache (1, ...)`, `position ()` →
-  `logits (1, vocab)`, `cache`.
+  `logits (1, vocab)`, `cache`;
+- a translator (`encode` / `start_decoding` / `decode_step`) gets `encode` and
+  `decode_step` at batch `num_beams` (`keras_nlpkit.export.translation`).
 
 The streaming signatures are declared at batch 1, a static shape: LiteRT.js runs a
 signature only on tensors of exactly its declared shape (a `-1` matches nothing),
@@ -73,6 +75,11 @@ def keras_signatures(model):
                 f"serving_default. Received: {[s.name for s in signatures]}"
             )
         return signatures
+    if all(callable(getattr(model, n, None)) for n in ("encode", "start_decoding", "decode_step")):
+        # A translator: `encode` and `decode_step` for the device's beam search.
+        from keras_nlpkit.export.translation import translator_signatures  # (a cycle at import)
+
+        return translator_signatures(model)
     if hasattr(model, "call_with_cache") and hasattr(model, "build_cache"):
         token_spec = tf.TensorSpec((1, None), tf.int32, name="token_ids")
         return [

@@ -12,6 +12,7 @@ proves the package runs with those imports blocked. It needs NumPy and
     LocalHistory         the user's own queries, learnt on the device, mixed into completion
     SpellingCorrector    single-word correction (candidates, channel model, reranking)
     SentenceCorrector    correction in context: candidates rescored with a word trigram LM
+    Translator           sentence translation: SentencePiece, `encode`/`decode_step`, beam search
     CharacterTokenizer, WordTokenizer, load_tokenizer    what `tokenizer.json` holds
 """
 
@@ -33,6 +34,7 @@ from keras_nlpkit.ondevice.sentence_corrector import SentenceCorrector
 from keras_nlpkit.ondevice.spelling_corrector import SpellingCorrector
 from keras_nlpkit.ondevice.tflite_file import describe_tflite
 from keras_nlpkit.ondevice.tokenizer_file import load_tokenizer
+from keras_nlpkit.ondevice.translator import Translator
 from keras_nlpkit.ondevice.word_tokenizer import WordTokenizer
 
 __all__ = [
@@ -49,6 +51,7 @@ __all__ = [
     "QueryCompleter",
     "SentenceCorrector",
     "SpellingCorrector",
+    "Translator",
     "WordTokenizer",
     "describe_tflite",
     "edit_operations",

@@ -4,7 +4,7 @@ Every export folder (written by `nlpkit export`, or by a recipe's export step)
 holds `manifest.json`, which is what a runtime reads first:
 
     {"format": "keras-nlpkit-export", "format_version": 1, "nlpkit_version": "0.2.0",
-     "kind": "model" | "query-completion" | "spelling",
+     "kind": "model" | "query-completion" | "spelling" | "translation",
      "variants": {"float32": "model_float32.tflite", ...},   # the TFLite files
      "signatures": ["serving_default", "step"],
      "tensors": {"int8": {"step": {"inputs": {"token": {"shape": [1], "dtype": "int32"},
@@ -37,6 +37,7 @@ KINDS = {
     "model": ("a plain exported model", "keras_nlpkit.ondevice.OnDeviceModel"),
     "query-completion": ("a query-completion model", "nlpkit complete"),
     "spelling": ("a spelling-correction model", "nlpkit correct"),
+    "translation": ("a translation model", "nlpkit translate"),
 }
 
 

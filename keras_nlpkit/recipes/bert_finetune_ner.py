@@ -225,7 +225,7 @@ def train(
                 for name in ("vocabulary.txt", "preprocessor.json", tagging.TAGS_FILE)
             },
         )
-        metrics["export"] = tagging.export_figures(report)
+        metrics["export"] = training.export_figures(report)
         for variant in export_variants:
             on_device = on_device_tags(out_dir / "export", variant, preprocessor, tags, dev_words)
             scores = entity_scores(dev_tags, on_device)

@@ -2,9 +2,12 @@
 
     nlpkit export MODEL --out DIR [--quantize float32,float16,dynamic_int8,int8]
                   [--representative-data FILE] [--tokenizer FILE] [--allow-flex]
-                  [--fused-lstm] [--unsafe-load]
+                  [--fused-lstm] [--unsafe-load] [--num-beams N]
 
-MODEL is a `.keras` file, a tf-keras `.h5` file or a SavedModel folder. A SavedModel
+MODEL is a `.keras` file, a tf-keras `.h5` file or a SavedModel folder; or the
+training folder of `nlpkit train translation` (or its `model.keras`): its
+`translation.json` and `.spm` files go with it, and `encode`/`decode_step` are
+served at batch `--num-beams` for `keras_nlpkit.ondevice.Translator`. A SavedModel
 or a legacy `.h5` file is a program: export only files you trust. Before loading one,
 its config or graph is read for code (a `Lambda`'s bytecode, ops that write files or
 call Python) and refused, naming it, unless `--unsafe-load`
@@ -22,6 +25,8 @@ from pathlib import Path
 
 from keras_nlpkit.export import export
 from keras_nlpkit.export import load_source
+from keras_nlpkit.export.translation import export_translation_folder
+from keras_nlpkit.export.translation import is_translation_folder
 from keras_nlpkit.ondevice.model_folder import VARIANTS
 from keras_nlpkit.ondevice.tokenizer_file import TOKENIZER_FILE
 from keras_nlpkit.ondevice.tokenizer_file import load_tokenizer
@@ -29,7 +34,10 @@ from keras_nlpkit.recipes.arguments import positive_integer
 
 
 def add_arguments(parser):
-    parser.add_argument("model", help="a .keras or tf-keras .h5 file, or a SavedModel folder")
+    parser.add_argument(
+        "model",
+        help="a .keras or tf-keras .h5 file, a SavedModel folder, or a translation training folder",
+    )
     parser.add_argument(
         "--out",
         required=True,
@@ -67,6 +75,12 @@ def add_arguments(parser):
         help="write files that need Flex ops anyway, with a warning",
     )
     parser.add_argument(
+        "--num-beams",
+        type=positive_integer,
+        default=4,
+        help="translation models: the rows decode_step reads, the widest beam on the device",
+    )
+    parser.add_argument(
         "--fused-lstm",
         action="store_true",
         help="our LSTM as TFLite's fused kernel in serving_default: the classic "
@@ -80,6 +94,16 @@ def run(args):
     if args.quantize is not None:
         quantize = [q.strip() for q in args.quantize.split(",") if q.strip()]
     model_path = Path(args.model)
+    if is_translation_folder(model_path):
+        export_translation_folder(
+            model_path if model_path.is_dir() else model_path.parent,
+            args.out,
+            model_path=None if model_path.is_dir() else model_path,
+            num_beams=args.num_beams,
+            quantize=quantize,
+            representative_data=args.representative_data,
+        )
+        return
     tokenizer_path = args.tokenizer
     if tokenizer_path is None:
         beside = (model_path if model_path.is_dir() else model_path.parent) / TOKENIZER_FILE

@@ -287,7 +287,7 @@ def train(
                 for name in (VOCABULARY_FILE, SETTINGS_FILE, TAGS_FILE)
             },
         )
-        metrics["export"] = tagging.export_figures(report)
+        metrics["export"] = training.export_figures(report)
         if ON_DEVICE_VARIANT in export_variants:
             on_device = on_device_tags(
                 out_dir / "export", ON_DEVICE_VARIANT, preprocessor, tags, dev_words

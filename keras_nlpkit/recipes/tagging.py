@@ -157,18 +157,6 @@ def on_device_logits(export_dir, variant, inputs, lengths):
     ]
 
 
-def export_figures(report):
-    """`metrics.json`'s `export` entry: each variant's size and parity figures."""
-    return {
-        label: {
-            "bytes": entry["bytes"],
-            "max_abs_diff": entry["max_abs_diff"],
-            "top1_agreement": entry["top1_agreement"],
-        }
-        for label, entry in report["variants"].items()
-    }
-
-
 def read_tags(model_dir, argument="--model"):
     """The tag of each id, from a tagger's folder (`tags.json`)."""
     try:

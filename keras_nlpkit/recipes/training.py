@@ -273,6 +273,18 @@ RERUN_TO_EXPORT = (
 )
 
 
+def export_figures(report):
+    """`metrics.json`'s `export` entry: each variant's size and parity figures."""
+    return {
+        label: {
+            "bytes": entry["bytes"],
+            "max_abs_diff": entry["max_abs_diff"],
+            "top1_agreement": entry["top1_agreement"],
+        }
+        for label, entry in report["variants"].items()
+    }
+
+
 def check_corpus(paths):
     """`--corpus` names files that exist and are not empty; a `UserInputError` otherwise."""
     if not paths:

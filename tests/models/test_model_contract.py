@@ -11,6 +11,9 @@ from keras_nlpkit.models import BertTokenClassifier
 from keras_nlpkit.models import FeedForwardLM
 from keras_nlpkit.models import GPTBackbone
 from keras_nlpkit.models import GPTCausalLM
+from keras_nlpkit.models import LSTMClassifier
+from keras_nlpkit.models import RNNTranslator
+from keras_nlpkit.models import TransformerTranslator
 from tests.layer_test_case import run_model_test
 
 VOCABULARY = 60
@@ -99,6 +102,66 @@ def _feed_forward_lm():
     return make, lambda pad_id: context, None, np.ones((2, 4), "int32")
 
 
+# RNNTranslator: source padding is id 0 by definition (the encoder mask is read from
+# it), so the padded variant changes the target's padding only, which the causal
+# decoder never reads at a real position; test_rnn_translator.py checks the source.
+RNN_SOURCE_PADDING_MASK = np.array([[1, 1, 1, 1, 0, 0], [1, 1, 1, 1, 1, 1]], "int32")
+
+
+def _rnn_translator():
+    def make(dtype):
+        return RNNTranslator(VOCABULARY, VOCABULARY, embedding_dim=8, hidden_dim=16, dtype=dtype)
+
+    def inputs(pad_id):
+        return {
+            "source_ids": _token_ids(RNN_SOURCE_PADDING_MASK, 0),
+            "target_ids": _token_ids(PADDING_MASK, pad_id),
+        }
+
+    return make, inputs, None, PADDING_MASK
+
+
+# TransformerTranslator: id 0 is padding on both sides. The padded variant has other ids
+# in the target's padding (the causal decoder never reads them at a real position) and
+# two more columns of source padding (masked in every attention).
+def _transformer_translator():
+    def make(dtype):
+        return TransformerTranslator(
+            VOCABULARY,
+            VOCABULARY,
+            max_source_length=10,
+            max_target_length=10,
+            hidden_dim=16,
+            num_encoder_layers=1,
+            num_decoder_layers=1,
+            num_heads=2,
+            intermediate_dim=32,
+            dtype=dtype,
+        )
+
+    def inputs(pad_id):
+        source = _token_ids(RNN_SOURCE_PADDING_MASK, 0)
+        if pad_id:
+            source = np.pad(source, ((0, 0), (0, 2)))
+        return {"source_ids": source, "target_ids": _token_ids(PADDING_MASK, pad_id)}
+
+    return make, inputs, None, PADDING_MASK
+
+
+# LSTMClassifier (distillation's student): padding is `padding_mask`, not an id (its id 0
+# is WordTokenizer's unknown word), so the padded variant puts other ids under the mask.
+def _lstm_classifier(bidirectional):
+    def make(dtype):
+        return LSTMClassifier(
+            VOCABULARY, 8, 6, 3, bidirectional=bidirectional, dropout=0.1, dtype=dtype
+        )
+
+    def inputs(pad_id):
+        return {"token_ids": _token_ids(PADDING_MASK, pad_id), "padding_mask": PADDING_MASK}
+
+    return make, inputs, None, PADDING_MASK
+
+
 CASES = {
     "BertBackbone": lambda: _bert("backbone"),
     "BertClassifier": lambda: _bert("classifier"),
@@ -108,6 +171,10 @@ CASES = {
     "GPTBackbone": lambda: _gpt("backbone"),
     "GPTCausalLM": lambda: _gpt("causal_lm"),
     "FeedForwardLM": _feed_forward_lm,
+    "RNNTranslator": _rnn_translator,
+    "TransformerTranslator": _transformer_translator,
+    "LSTMClassifier": lambda: _lstm_classifier(True),
+    "LSTMClassifier-forward": lambda: _lstm_classifier(False),
 }
 
 

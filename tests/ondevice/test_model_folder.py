@@ -55,7 +55,7 @@ def test_the_wrong_kind_and_non_model_folders_are_named(tmp_path):
     "change, message",
     [
         (lambda m: m.update(format_version=99), "format version 1"),
-        (lambda m: m.update(kind="translation"), "unknown model kind"),
+        (lambda m: m.update(kind="summarization"), "unknown model kind"),
     ],
 )
 def test_a_manifest_of_another_version_or_kind_is_refused(tmp_path, change, message):
