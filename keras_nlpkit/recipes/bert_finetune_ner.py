@@ -37,7 +37,6 @@ import numpy as np
 
 from keras_nlpkit.errors import UserInputError
 from keras_nlpkit.evaluation.ner import entity_scores
-from keras_nlpkit.export import export
 from keras_nlpkit.files import atomic_write_json
 from keras_nlpkit.models import BertTokenClassifier
 from keras_nlpkit.models import BertTokenClassifierPreprocessor
@@ -51,10 +50,6 @@ from keras_nlpkit.text.conll import OUTSIDE
 from keras_nlpkit.text.conll import read_conll
 
 TASK = "ner"
-
-
-def _quiet(*_):
-    pass
 
 
 def predict_tags(model, preprocessor, tags, sentences, batch_size=256):
@@ -201,30 +196,23 @@ def train(
     representative = tagging.save_parity_inputs(
         dev_windows.inputs, dev_windows.lengths, out_dir / "representative.npz"
     )
-    variants = ",".join(export_variants)
-    if training.exports_here(
+    report = tagging.export_tagger(
+        model,
+        out_dir,
+        export_variants,
+        representative,
+        {
+            "task": "named entities",
+            "tags": tags,
+            "labelling": "first WordPiece of each word",
+            "sequence_length": preprocessor.sequence_length,
+            "lowercase": preprocessor.lowercase,
+        },
+        ("vocabulary.txt", "preprocessor.json", tagging.TAGS_FILE),
         log,
-        f"KERAS_BACKEND=tensorflow nlpkit export {out_dir / training.MODEL_FILE} --out "
-        f"{out_dir / 'export'} --quantize {variants} --representative-data {representative}",
-    ):
-        report = export(
-            model,
-            out_dir / "export",
-            quantize=list(export_variants),
-            representative_data=representative,
-            log=log if verbose else _quiet,
-            settings={
-                "task": "named entities",
-                "tags": tags,
-                "labelling": "first WordPiece of each word",
-                "sequence_length": preprocessor.sequence_length,
-                "lowercase": preprocessor.lowercase,
-            },
-            side_files={
-                name: (out_dir / name).read_bytes()
-                for name in ("vocabulary.txt", "preprocessor.json", tagging.TAGS_FILE)
-            },
-        )
+        verbose,
+    )
+    if report is not None:
         metrics["export"] = training.export_figures(report)
         for variant in export_variants:
             on_device = on_device_tags(out_dir / "export", variant, preprocessor, tags, dev_words)

@@ -37,7 +37,6 @@ import numpy as np
 
 from keras_nlpkit.errors import UserInputError
 from keras_nlpkit.evaluation.ner import entity_scores
-from keras_nlpkit.export import export
 from keras_nlpkit.files import atomic_write_json
 from keras_nlpkit.models import ELMoBiLM
 from keras_nlpkit.models import ELMoFeatures
@@ -95,10 +94,6 @@ def run(args):
         train(args.train, args.dev, args.out, config, vectors=args.vectors, elmo=args.elmo),
         indent=2,
     )
-
-
-def _quiet(*_):
-    pass
 
 
 # === Data ===
@@ -269,24 +264,17 @@ def train(
         "dev": tagging.rounded(dev),
     }
     representative = parity_inputs(preprocessor, dev_words, out_dir / "representative.npz")
-    variants = ",".join(export_variants)
-    if training.exports_here(
+    report = tagging.export_tagger(
+        model,
+        out_dir,
+        export_variants,
+        representative,
+        {"task": "named entities", "tags": tags, "case_classes": CASE_CLASSES},
+        (VOCABULARY_FILE, SETTINGS_FILE, TAGS_FILE),
         log,
-        f"KERAS_BACKEND=tensorflow nlpkit export {out_dir / training.MODEL_FILE} --out "
-        f"{out_dir / 'export'} --quantize {variants} --representative-data {representative}",
-    ):
-        report = export(
-            model,
-            out_dir / "export",
-            quantize=list(export_variants),
-            representative_data=representative,
-            log=log if verbose else _quiet,
-            settings={"task": "named entities", "tags": tags, "case_classes": CASE_CLASSES},
-            side_files={
-                name: (out_dir / name).read_bytes()
-                for name in (VOCABULARY_FILE, SETTINGS_FILE, TAGS_FILE)
-            },
-        )
+        verbose,
+    )
+    if report is not None:
         metrics["export"] = training.export_figures(report)
         if ON_DEVICE_VARIANT in export_variants:
             on_device = on_device_tags(

@@ -18,6 +18,7 @@ import tensorflow as tf
 
 from keras_nlpkit.errors import UserInputError
 from keras_nlpkit.evaluation.ner import entity_scores
+from keras_nlpkit.export import export
 from keras_nlpkit.files import save_model_atomically
 from keras_nlpkit.ondevice.on_device_model import OnDeviceModel
 from keras_nlpkit.recipes import distribution
@@ -128,6 +129,30 @@ def train_tagger(build, data, out_dir, config, predict, dev_set, verbose, log):
     dev = entity_scores([s.tags for s in dev_set], predict(model, [s.words for s in dev_set]))
     log(f"dev entity F1 {dev['f1']:.4f} (P {dev['precision']:.4f}, R {dev['recall']:.4f})")
     return model, fitted, dev
+
+
+def export_tagger(model, out_dir, variants, representative, settings, side_files, log, verbose):
+    """`out_dir/export`: the tagger's TFLite `variants`, calibrated and checked on
+    `representative`, with `settings` in the manifest and the files `side_files` of
+    `out_dir` beside it. Returns the export's report, or None on a backend that cannot
+    export (the command that will is logged instead)."""
+    out_dir = Path(out_dir)
+    if not training.exports_here(
+        log,
+        f"KERAS_BACKEND=tensorflow nlpkit export {out_dir / training.MODEL_FILE} --out "
+        f"{out_dir / 'export'} --quantize {','.join(variants)} "
+        f"--representative-data {representative}",
+    ):
+        return None
+    return export(
+        model,
+        out_dir / "export",
+        quantize=list(variants),
+        representative_data=representative,
+        log=log if verbose else (lambda *_: None),
+        settings=settings,
+        side_files={name: (out_dir / name).read_bytes() for name in side_files},
+    )
 
 
 def save_parity_inputs(inputs, lengths, path):
