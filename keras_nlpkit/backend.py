@@ -73,17 +73,22 @@ def lstm_as_tflite_composite(
     return last_output, outputs
 
 
-def recurrent_scan(step, states, xs):
+def recurrent_scan(step, states, xs, stack_outputs=True):
     """Runs a recurrence over the leading (time) axis of `xs`.
 
     Args:
         step: `step(states, x_t) -> new_states`, states a list of tensors.
         states: the initial states, a list of tensors.
         xs: a tensor or a tuple of tensors, time-major.
+        stack_outputs: False when only the final states are read: on TensorFlow the
+            loop then writes no output TensorArray, which TFLite would otherwise
+            rebuild with a slice and a concatenation of the whole sequence at every
+            step (quadratic in its length).
 
     Returns:
         `(final_states, outputs)`: the last states, and the first state (the
-        output, e.g. `h`) stacked over time, `(time, ...)`.
+        output, e.g. `h`) stacked over time, `(time, ...)`; outputs is None
+        without `stack_outputs`.
 
     On TensorFlow this is a `tf.while_loop` with `maximum_iterations` set and
     TensorArrays for the inputs and outputs: `keras.ops.scan` leaves the bound
@@ -99,7 +104,8 @@ def recurrent_scan(step, states, xs):
             new_states = step(carry, x_t)
             return new_states, new_states[0]
 
-        return ops.scan(scan_step, list(states), xs)
+        final_states, outputs = ops.scan(scan_step, list(states), xs)
+        return final_states, outputs if stack_outputs else None
 
     import tensorflow as tf
 
@@ -110,20 +116,22 @@ def recurrent_scan(step, states, xs):
     ]
     outputs = tf.TensorArray(states[0].dtype, size=length, element_shape=states[0].shape)
 
-    def body(t, carry, outputs):
+    def body(t, carry, *outputs):
         x_t = keras.tree.pack_sequence_as(xs, [ta.read(t) for ta in inputs])
         new_states = step(list(carry), x_t)
-        return t + 1, new_states, outputs.write(t, new_states[0])
+        return t + 1, new_states, *(ta.write(t, new_states[0]) for ta in outputs)
 
-    _, final_states, outputs = tf.while_loop(
+    _, final_states, *outputs = tf.while_loop(
         lambda t, *_: t < length,
         body,
-        (tf.constant(0), list(states), outputs),
+        (tf.constant(0), list(states), *([outputs] if stack_outputs else [])),
         maximum_iterations=length,
         parallel_iterations=32,
         swap_memory=True,
     )
-    outputs = outputs.stack()
+    if not stack_outputs:
+        return list(final_states), None
+    outputs = outputs[0].stack()
     outputs.set_shape(flat_xs[0].shape[:1].concatenate(outputs.shape[1:]))
     return list(final_states), outputs
 

@@ -231,8 +231,10 @@ class RecurrentLayer(keras.layers.Layer):
         return self.cell(projected, states, self.cell_weights())
 
     # --- the sequence ---------------------------------------------------------------
-    def _scan(self, sequences, states, mask=None, recurrent_mask=None):
-        """The time loop: `(final_states, outputs (batch, seq, units))`."""
+    def _scan(self, sequences, states, mask=None, recurrent_mask=None, sequence_output=True):
+        """The time loop: `(final_states, outputs (batch, seq, units))`, or without
+        `sequence_output`, `(final_states, the last output (batch, units))`: the same
+        number, read from the final state instead of a stacked sequence."""
         # Time-major before the projection: transposing the inputs is cheaper than
         # transposing the `gates` times wider projection.
         sequences = ops.transpose(sequences, (1, 0, 2))  # (seq, batch, features)
@@ -262,7 +264,15 @@ class RecurrentLayer(keras.layers.Layer):
         if self.unroll:
             final_states, outputs = self._unrolled(step, states, xs)
         else:
-            final_states, outputs = recurrent_scan(step, states, xs)  # (seq, batch, units)
+            final_states, outputs = recurrent_scan(step, states, xs, sequence_output)
+        if not sequence_output:
+            # Every step outputs its new h, and a masked step keeps the state, so the
+            # last output is the final h, zeroed where `keep` (below) ends false.
+            last = final_states[0]
+            if mask is not None:
+                keep = mask[-1] if self.zero_output_for_mask else ops.any(mask, axis=0)
+                last = ops.where(keep, last, ops.zeros_like(last))
+            return final_states, last
         if mask is not None:
             # Keras: a masked step outputs zeros (`zero_output_for_mask`) or repeats
             # the previous output, which is zero before the first real step, even
@@ -307,13 +317,14 @@ class RecurrentLayer(keras.layers.Layer):
         if training and self.recurrent_dropout > 0:
             recurrent_mask = self._dropout_mask(states[0], self.recurrent_dropout)
 
-        final_states, outputs = self._scan(sequences, states, mask, recurrent_mask)
+        final_states, output = self._scan(
+            sequences, states, mask, recurrent_mask, sequence_output=self.return_sequences
+        )
 
         if self.stateful:
             for variable, state in zip(self.state_variables, final_states):
                 variable.assign(ops.cast(state, variable.dtype))
 
-        output = outputs if self.return_sequences else outputs[:, -1]
         if self.return_state:
             return (output, *final_states)
         return output

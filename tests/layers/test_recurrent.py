@@ -133,6 +133,26 @@ def test_parity_with_keras_and_tf_keras(
     assert _max_diff(ours(X), legacy(X)) <= 1e-5
 
 
+@pytest.mark.parametrize("layer_cls", LAYERS)
+@pytest.mark.parametrize("zero_output_for_mask", [False, True])
+@pytest.mark.parametrize("go_backwards", [False, True])
+def test_the_last_output_is_the_sequences_last(layer_cls, zero_output_for_mask, go_backwards):
+    # Without return_sequences the loop stacks no outputs and reads the final state:
+    # the same numbers, a fully masked row and a non-zero initial state included.
+    mask = MASK.copy()
+    mask[0] = False
+    kwargs = dict(units=UNITS, go_backwards=go_backwards, zero_output_for_mask=zero_output_for_mask)
+    last = layer_cls(**kwargs)
+    sequence = layer_cls(return_sequences=True, **kwargs)
+    last(X), sequence(X)
+    sequence.set_weights(_perturbed(last.get_weights()))
+    last.set_weights(sequence.get_weights())
+    states = [RNG.standard_normal((BATCH, UNITS)).astype("float32") for _ in last.state_names]
+    for m, initial in ((None, None), (mask, None), (mask, states)):
+        expected = sequence(X, mask=m, initial_state=initial)[:, -1]
+        assert _max_diff(last(X, mask=m, initial_state=initial), expected) <= 1e-6
+
+
 @pytest.mark.parametrize("ours_cls, keras_cls, tf_keras_cls, kwargs", VARIANTS)
 def test_stateful_parity_with_keras(ours_cls, keras_cls, tf_keras_cls, kwargs):
     inputs = keras.Input(batch_shape=(BATCH, STEPS, FEATURES))
