@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from keras_nlpkit.export import export
+from keras_nlpkit.models import DistillationAccuracy
 from keras_nlpkit.models import DistillationLoss
 from keras_nlpkit.models import LSTMClassifier
 from keras_nlpkit.ondevice import OnDeviceModel
@@ -87,3 +88,17 @@ def test_bad_arguments_are_named():
         LSTMClassifier(10, 4, 0, 2)
     with pytest.raises(ValueError, match="bidirectional='yes'"):
         LSTMClassifier(10, 4, 4, 2, bidirectional="yes")
+
+
+def test_accuracy_counts_only_the_labelled_rows():
+    metric = DistillationAccuracy()
+    # Predicted: 2, 0, 1. Labelled rows 0 (right), 1 (unlabelled), 2 (wrong: label 0).
+    metric.update_state(targets([2, -1, 0]), STUDENT)
+    assert float(metric.result()) == 0.5
+    metric.update_state(targets([-1, -1, -1]), STUDENT)  # nothing labelled: no change
+    assert float(metric.result()) == 0.5
+    weighted = DistillationAccuracy()
+    weighted.update_state(targets([2, 0, 0]), STUDENT, sample_weight=np.array([1.0, 3.0, 0.0]))
+    assert float(weighted.result()) == 1.0  # row 2 (wrong) weighs nothing
+    revived = keras.metrics.deserialize(keras.metrics.serialize(metric))
+    assert type(revived) is DistillationAccuracy and revived.name == "accuracy"

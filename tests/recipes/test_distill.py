@@ -2,6 +2,7 @@
 
 import json
 
+import keras
 import numpy as np
 import pytest
 
@@ -85,15 +86,26 @@ def test_distils_exports_and_measures_both_students(teacher, tmp_path, capsys):
     table = metrics["table"]
     assert sorted(table) == [
         "distilled",
+        "distilled_dynamic_int8",
         "distilled_fused",
         "labels_only",
+        "labels_only_dynamic_int8",
         "labels_only_fused",
         "teacher",
+        "teacher_dynamic_int8",
     ]
+    assert sorted(metrics["ratios_to_teacher"]) == sorted(
+        set(table) - {"teacher", "teacher_dynamic_int8"}
+    )
     for row in table.values():
         assert 0 <= row["dev_accuracy"] <= 1 and 0 <= row["dev_accuracy_on_device"] <= 1
         assert row["parameters"] > 0 and row["tflite_bytes"] > 0 and row["ms_per_sentence"] > 0
     assert table["distilled"]["variant"] == "int8"
+    assert table["distilled_dynamic_int8"]["variant"] == "dynamic_int8"
+    # Each file against the teacher's of the same variant.
+    ratio = metrics["ratios_to_teacher"]["distilled_dynamic_int8"]["ms_per_sentence"]
+    teacher_ms = table["teacher_dynamic_int8"]["ms_per_sentence"]
+    assert ratio == round(table["distilled_dynamic_int8"]["ms_per_sentence"] / teacher_ms, 4)
     assert table["distilled_fused"]["variant"] == "dynamic_int8 (fused LSTM)"
     # The same architecture and seed: the two students differ in what they learnt from.
     assert table["labels_only"]["parameters"] == table["distilled"]["parameters"]
@@ -102,6 +114,10 @@ def test_distils_exports_and_measures_both_students(teacher, tmp_path, capsys):
     assert table["distilled"]["dev_accuracy_on_device"] >= 0.8
     for name in ("labels_only", "distilled"):
         assert (out / name / "export" / "model_int8.tflite").is_file()
+        assert (out / name / "export" / "model_dynamic_int8.tflite").is_file()
+        # The saved student loads as it is, its training metric included.
+        revived = keras.saving.load_model(out / name / "model.keras")
+        assert revived.count_params() == table[name]["parameters"]
         assert (out / name / "export" / "tokenizer.json").is_file()
         assert (out / name / "export_fused" / "model_dynamic_int8.tflite").is_file()
         assert (out / name / "logs").is_dir() and not (out / name / "backup").exists()
