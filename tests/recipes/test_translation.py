@@ -144,3 +144,18 @@ def test_the_architecture_flag_builds_either_translator():
         )
         assert type(model) is cls
         assert model.dtype_policy.name == "float32"
+
+
+def test_the_peak_learning_rate_is_the_architectures_unless_given():
+    config = translation.TranslationConfig(**TINY)
+    rates = {
+        architecture: translation.peak_learning_rate(
+            dataclasses.replace(config, architecture=architecture)
+        )
+        for architecture in ("transformer", "rnn")
+    }
+    assert rates == {"transformer": 1e-3, "rnn": 3e-3}
+    given = dataclasses.replace(config, architecture="rnn", learning_rate=5e-4)
+    assert translation.peak_learning_rate(given) == 5e-4
+    with pytest.raises(ValueError, match="--learning-rate must be in"):
+        dataclasses.replace(config, learning_rate=-1.0).check()
