@@ -12,6 +12,11 @@
  * line on stdin; one JSON array of corrections a line, best first. The same contract
  * as `nlpkit correct --json`.
  *
+ * `nlpkit-ondevice translate --model DIR [--variant float32] [--beam K]`: one sentence a
+ * line on stdin; one translation a line (plain text), as the Python runtime's
+ * `Translator.translate` gives it. `--beam` is from 1 (greedy) to the export's
+ * num_beams, its default.
+ *
  * A bad folder or file is one `nlpkit-ondevice: error: …` line and exit 2.
  */
 import {existsSync, readFileSync, renameSync, writeFileSync} from 'node:fs';
@@ -20,18 +25,21 @@ import {UserInputError} from './errors.js';
 import {LocalHistory} from './local_history.js';
 import {QueryCompleter} from './query_completer.js';
 import {SpellingCorrector} from './spelling_corrector.js';
+import {Translator} from './translator.js';
 
 const USAGE =
   'usage: nlpkit-ondevice complete --model DIR [--spelling-model DIR2] [--k N] [--variant VARIANT] [--history FILE] [--phrases N] | ' +
-  'nlpkit-ondevice correct --model DIR [--k N] [--variant VARIANT]';
+  'nlpkit-ondevice correct --model DIR [--k N] [--variant VARIANT] | ' +
+  'nlpkit-ondevice translate --model DIR [--variant VARIANT] [--beam K]';
 const FLAGS: Record<string, string[]> = {
   complete: ['--model', '--spelling-model', '--k', '--variant', '--history', '--phrases'],
   correct: ['--model', '--k', '--variant'],
+  translate: ['--model', '--variant', '--beam'],
 };
 
 function parse(argv: string[]): {command: string; options: Map<string, string>} {
   const [command, ...rest] = argv;
-  if (!(command in FLAGS)) throw new UserInputError(`command: choose complete or correct. Received: ${command} (${USAGE})`);
+  if (!(command in FLAGS)) throw new UserInputError(`command: choose complete, correct or translate. Received: ${command} (${USAGE})`);
   const options = new Map<string, string>();
   for (let i = 0; i < rest.length; i += 2) {
     const flag = rest[i];
@@ -91,10 +99,22 @@ async function correct(options: Map<string, string>): Promise<void> {
   await answerLines(async (line) => (await corrector.correct(line, k)).map(([word]) => word));
 }
 
+async function translate(options: Map<string, string>): Promise<void> {
+  const translator = await Translator.load(options.get('--model')!, {variant: options.get('--variant')});
+  const beam = positive(options, '--beam', translator.numBeams);
+  if (beam > translator.numBeams) {
+    throw new UserInputError(`--beam: from 1 to ${translator.numBeams} (the export's num_beams). Received: ${beam}`);
+  }
+  const lines = createInterface({input: process.stdin, crlfDelay: Infinity});
+  for await (const line of lines) process.stdout.write(`${await translator.translate(line, beam)}\n`);
+}
+
+const COMMANDS: Record<string, (options: Map<string, string>) => Promise<void>> = {complete, correct, translate};
+
 export async function main(argv: string[]): Promise<number> {
   try {
     const {command, options} = parse(argv);
-    await (command === 'complete' ? complete(options) : correct(options));
+    await COMMANDS[command](options);
     return 0;
   } catch (error) {
     if (error instanceof UserInputError) {

@@ -15,3 +15,6 @@ export {DeletesIndex} from './deletes_index.js';
 export {LexiconTrie} from './lexicon_trie.js';
 export {codePoints, deletes, osaDistance} from './edit_distance.js';
 export {Signature} from './signature.js';
+export {beamSearch, greedySearch, logSoftmaxRows, topIndices, IMPOSSIBLE, type Gather, type Step} from './translation_search.js';
+export {Translator, fixedRows, type TranslatorOptions} from './translator.js';
+export {SentencePieceModel} from './sentence_piece.js';

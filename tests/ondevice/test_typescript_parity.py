@@ -262,3 +262,78 @@ def test_phrase_strips_are_the_same_in_both_runtimes(node, query_completion_run)
     _, out, _ = query_completion_run
     python = same_completions(node, out, keystrokes(QUERIES[:60]), "--phrases", "3")
     assert any(" " in entry for strip in python for entry in strip)  # phrases were shown
+
+
+@pytest.mark.parametrize("architecture", ["transformer", "rnn"])
+def test_translations_are_the_same_ids_in_both_runtimes(node, architecture):
+    """The search alone (source ids fed from Python), greedy and at the export's widest
+    beam; an RNN's encode gives two names one tensor (`c` is `initial_c`)."""
+    import numpy as np
+
+    from keras_nlpkit.ondevice import Translator
+    from tests.translation_exports import SENTENCES
+    from tests.translation_exports import SOURCE_LENGTH
+    from tests.translation_exports import exported
+
+    _, out, _ = exported(architecture)
+    translator = Translator(out, variant="float32")
+    rng = np.random.default_rng(4)
+    sources = [translator.source_ids(s) for s in SENTENCES]
+    sources += [rng.integers(4, 40, n).tolist() for n in (1, 3, 6, SOURCE_LENGTH)]
+    beams = [1, translator.num_beams]
+    python = {str(beam): [translator.translate_ids(s, beam) for s in sources] for beam in beams}
+    runtime, location = (PACKAGE / "dist" / "index.js").as_uri(), json.dumps(str(out))
+    script = f"""
+        import {{Translator}} from '{runtime}';
+        const translator = await Translator.load({location}, {{variant: 'float32'}});
+        const found = {{}};
+        for (const beam of {json.dumps(beams)}) {{
+          found[beam] = [];
+          for (const source of {json.dumps(sources)}) {{
+            found[beam].push(await translator.translateIds(source, beam));
+          }}
+        }}
+        process.stdout.write(JSON.stringify(found));
+    """  # fmt: skip
+    result = subprocess.run(
+        [node, "--input-type=module", "-e", script], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    typescript = json.loads(result.stdout)
+    for beam in python:
+        differing = [
+            (s, p, t) for s, p, t in zip(sources, python[beam], typescript[beam]) if p != t
+        ]
+        assert not differing, (beam, differing[:3])
+    assert python["1"] != python[str(beams[-1])]  # the beams change translations
+
+
+def test_the_translate_command_gives_the_python_translations(node):
+    from keras_nlpkit.ondevice import Translator
+    from tests.translation_exports import NUM_BEAMS
+    from tests.translation_exports import SENTENCES
+    from tests.translation_exports import exported
+
+    _, out, _ = exported("transformer")
+    translator = Translator(out)
+    for beam in (1, NUM_BEAMS):
+        result = subprocess.run(
+            [node, CLI, "translate", "--model", out, "--beam", str(beam)],
+            input="\n".join(SENTENCES) + "\n",
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert result.stdout.split("\n")[:-1] == [translator.translate(s, beam) for s in SENTENCES]
+    result = subprocess.run(
+        [node, CLI, "translate", "--model", out, "--beam", str(NUM_BEAMS + 1)],
+        input="a dog\n",
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"nlpkit-ondevice: error: --beam: from 1 to {NUM_BEAMS} (the export's num_beams). "
+        f"Received: {NUM_BEAMS + 1}"
+    )
