@@ -7,7 +7,17 @@ the other members of a typed word's set as candidates, scored by the context LM.
 The sets were written for this project from common English usage errors (homophones,
 near-homophones and one-letter slips between frequent words); they are not copied
 from any list. Every member is a lower-case word the spelling model can spell.
+
+This module is their one hand-kept copy: `nlpkit train spelling --context-corpus`
+writes them into the export's manifest (`settings["context"]["confusion_sets"]`),
+which both runtimes read (the TypeScript one has no copy). Exports written before
+that lack the key, and the Python runtime falls back to `CONFUSION_SETS`.
 """
+
+from keras_nlpkit.errors import UserInputError
+
+# Where the export's manifest holds the sets, under `settings["context"]`.
+MANIFEST_KEY = "confusion_sets"
 
 CONFUSION_SETS = (
     ("their", "there", "they're"),
@@ -61,3 +71,18 @@ def confusion_index(sets=CONFUSION_SETS):
             others = index.setdefault(word, [])
             others.extend(m for m in members if m != word and m not in others)
     return {word: tuple(others) for word, others in index.items()}
+
+
+def parse_confusion_sets(value, source):
+    """`value` (the manifest's JSON: a list of lists of words) as a tuple of sets."""
+    if not isinstance(value, (list, tuple)) or not all(
+        isinstance(members, (list, tuple))
+        and len(members) > 1
+        and all(isinstance(word, str) and word for word in members)
+        for members in value
+    ):
+        raise UserInputError(
+            f"{source}: `{MANIFEST_KEY}` must be a list of lists of two or more words. "
+            f"Received: {str(value)[:80]}"
+        )
+    return tuple(tuple(members) for members in value)

@@ -45,6 +45,10 @@ import numpy as np
 from keras_nlpkit.errors import UserInputError
 from keras_nlpkit.ondevice.channel_model import CHANNEL_FILE
 from keras_nlpkit.ondevice.channel_model import ChannelModel
+from keras_nlpkit.ondevice.confusion_sets import CONFUSION_SETS
+from keras_nlpkit.ondevice.confusion_sets import MANIFEST_KEY as CONFUSION_SETS_KEY
+from keras_nlpkit.ondevice.confusion_sets import confusion_index
+from keras_nlpkit.ondevice.confusion_sets import parse_confusion_sets
 from keras_nlpkit.ondevice.corrector_settings import CorrectorSettings
 from keras_nlpkit.ondevice.deletes_index import DeletesIndex
 from keras_nlpkit.ondevice.edit_distance import osa_distances
@@ -261,8 +265,16 @@ class SpellingCorrector:
             **settings: overrides of the export's context settings
                 (`sentence_corrector.DEFAULTS`, stored in the manifest as
                 `settings["context"]`), e.g. `lm_weight=0.5`.
+
+        The real-word confusion sets are the manifest's (`settings["context"]
+        ["confusion_sets"]`); an export written before it carried them gets
+        `confusion_sets.CONFUSION_SETS`.
         """
-        merged = {**CONTEXT_DEFAULTS, **self.manifest["settings"].get("context", {}), **settings}
+        stored = dict(self.manifest["settings"].get("context", {}))
+        sets = parse_confusion_sets(
+            stored.pop(CONFUSION_SETS_KEY, CONFUSION_SETS), f"{self._argument}: manifest.json"
+        )
+        merged = {**CONTEXT_DEFAULTS, **stored, **settings}
         unknown = set(merged) - set(CONTEXT_DEFAULTS)
         if unknown:
             raise ValueError(
@@ -282,7 +294,9 @@ class SpellingCorrector:
             ]
 
         lm = self.context_lm() if context else None
-        return SentenceCorrector(candidates, self.is_word, lm, **merged)
+        return SentenceCorrector(
+            candidates, self.is_word, lm, confusions=confusion_index(sets), **merged
+        )
 
     def correct_sentence(self, text):
         """`text` with its words corrected in context (`SentenceCorrector`).

@@ -69,6 +69,8 @@ from keras_nlpkit.models.spelling.spelling_dataset import split_pairs
 from keras_nlpkit.ondevice.channel_model import CHANNEL_FILE
 from keras_nlpkit.ondevice.channel_model import ChannelModel
 from keras_nlpkit.ondevice.character_tokenizer import CharacterTokenizer
+from keras_nlpkit.ondevice.confusion_sets import CONFUSION_SETS
+from keras_nlpkit.ondevice.confusion_sets import MANIFEST_KEY as CONFUSION_SETS_KEY
 from keras_nlpkit.ondevice.corrector_settings import CorrectorSettings
 from keras_nlpkit.ondevice.lexicon import KNOWN_WORDS_FILE
 from keras_nlpkit.ondevice.lexicon import LEXICON_FILE
@@ -392,6 +394,8 @@ def context_lm(config, log=print):
     )
     # A word outside the LM's lexicon shares <unk>'s mass with the `folded` others.
     settings = {**CONTEXT_DEFAULTS, "oov_penalty": round(math.log(max(folded, 1)), 3)}
+    # The runtimes read the sets from here: the TypeScript one keeps no copy.
+    settings[CONFUSION_SETS_KEY] = [list(members) for members in CONFUSION_SETS]
     return data, settings
 
 

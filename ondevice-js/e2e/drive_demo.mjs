@@ -19,21 +19,8 @@
  * steps: [...], timings, bytes: {total, byType}, requests, pageErrors, failed}.
  * Used by tests/ondevice/test_web_demo.py and benchmarks/browser_demo.py.
  */
-import {mkdtempSync, rmSync} from 'node:fs';
-import {tmpdir} from 'node:os';
 import path from 'node:path';
-import {chromium} from 'playwright-core';
-
-const ARGS = [
-  '--no-sandbox', // as root in CI
-  '--headless=new',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+import {withChromium} from './chromium.mjs';
 
 async function readStdin() {
   const chunks = [];
@@ -116,17 +103,9 @@ async function step(page, s, timeout) {
 async function main() {
   const job = await readStdin();
   const timeout = job.timeoutMs ?? 60000;
-  const profile = mkdtempSync(path.join(tmpdir(), 'nlpkit-chromium-'));
-  // A fresh profile each run: nothing cached from an earlier one (load times, bytes).
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: job.chromium ?? '/usr/bin/chromium',
-    headless: false, // '--headless=new' is in ARGS, as given
-    args: ARGS,
-    viewport: {width: 900, height: 600},
-    timeout,
-  });
   const result = {steps: [], requests: [], pageErrors: [], failed: []};
-  try {
+  const browser = {executablePath: job.chromium, timeout, viewport: {width: 900, height: 600}};
+  await withChromium(browser, async (context) => {
     const page = context.pages()[0] ?? (await context.newPage());
     page.setDefaultTimeout(timeout);
     page.on('pageerror', (error) => result.pageErrors.push(String(error)));
@@ -157,10 +136,7 @@ async function main() {
       byType[ext] = (byType[ext] ?? 0) + bytes;
     }
     result.bytes = {total: result.requests.reduce((n, r) => n + r.bytes, 0), byType};
-  } finally {
-    await context.close();
-    rmSync(profile, {recursive: true, force: true});
-  }
+  });
   process.stdout.write(JSON.stringify(result) + '\n');
 }
 

@@ -10,7 +10,10 @@
  *
  * `nlpkit-ondevice correct --model DIR [--k 5] [--variant dynamic_int8]`: one word a
  * line on stdin; one JSON array of corrections a line, best first. The same contract
- * as `nlpkit correct --json`.
+ * as `nlpkit correct --json`. With `--context`, each line is a sentence, corrected in
+ * context; one JSON object a line, `{"text", "corrected", "changes": [{"start", "end",
+ * "typed", "output"}]}` (code-point offsets), as `nlpkit correct --context --json`. A
+ * model trained without `--context-corpus` is refused, naming `context_lm.bin`.
  *
  * `nlpkit-ondevice translate --model DIR [--variant float32] [--beam K]`: one sentence a
  * line on stdin; one translation a line (plain text), as the Python runtime's
@@ -24,18 +27,20 @@ import {createInterface} from 'node:readline';
 import {UserInputError} from './errors.js';
 import {LocalHistory} from './local_history.js';
 import {QueryCompleter} from './query_completer.js';
+import {applied} from './sentence_corrector.js';
 import {SpellingCorrector} from './spelling_corrector.js';
 import {Translator} from './translator.js';
 
 const USAGE =
   'usage: nlpkit-ondevice complete --model DIR [--spelling-model DIR2] [--k N] [--variant VARIANT] [--history FILE] [--phrases N] | ' +
-  'nlpkit-ondevice correct --model DIR [--k N] [--variant VARIANT] | ' +
+  'nlpkit-ondevice correct --model DIR [--k N] [--variant VARIANT] [--context] | ' +
   'nlpkit-ondevice translate --model DIR [--variant VARIANT] [--beam K]';
 const FLAGS: Record<string, string[]> = {
   complete: ['--model', '--spelling-model', '--k', '--variant', '--history', '--phrases'],
-  correct: ['--model', '--k', '--variant'],
+  correct: ['--model', '--k', '--variant', '--context'],
   translate: ['--model', '--variant', '--beam'],
 };
+const SWITCHES = new Set(['--context']); // flags that take no value
 
 function parse(argv: string[]): {command: string; options: Map<string, string>} {
   const [command, ...rest] = argv;
@@ -43,6 +48,11 @@ function parse(argv: string[]): {command: string; options: Map<string, string>} 
   const options = new Map<string, string>();
   for (let i = 0; i < rest.length; i += 2) {
     const flag = rest[i];
+    if (SWITCHES.has(flag) && FLAGS[command].includes(flag)) {
+      options.set(flag, '');
+      i -= 1;
+      continue;
+    }
     if (!FLAGS[command].includes(flag) || i + 1 >= rest.length) {
       throw new UserInputError(`${flag}: not an argument of ${command} (${USAGE})`);
     }
@@ -96,6 +106,15 @@ async function complete(options: Map<string, string>): Promise<void> {
 async function correct(options: Map<string, string>): Promise<void> {
   const k = positive(options, '--k', 5);
   const corrector = await SpellingCorrector.load(options.get('--model')!, {variant: options.get('--variant')});
+  if (options.has('--context')) {
+    const sentences = await corrector.sentenceCorrector(); // refuses a model without the LM before any input
+    await answerLines(async (text) => {
+      const decisions = await sentences.decisions(text);
+      const changes = decisions.filter((d) => d.output !== d.typed).map(({start, end, typed, output}) => ({start, end, typed, output}));
+      return {text, corrected: applied(text, decisions), changes};
+    });
+    return;
+  }
   await answerLines(async (line) => (await corrector.correct(line, k)).map(([word]) => word));
 }
 

@@ -48,6 +48,7 @@ export class OnDeviceModel {
   private constructor(
     readonly compiled: CompiledModel,
     readonly file: string,
+    content: Uint8Array,
   ) {
     const signatures = compiled.signatures;
     const name = 'step' in signatures ? 'step' : 'decode' in signatures ? 'decode' : null;
@@ -55,7 +56,7 @@ export class OnDeviceModel {
       throw new UserInputError(`${file} has no streaming signature (step or decode)`);
     }
     this.streaming = name;
-    this.signature = new Signature(signatures[name], name, file);
+    this.signature = new Signature(signatures[name], name, file, content);
     for (const [input, shape] of this.signature.shapes) {
       if (input !== 'token' && input !== 'position') this.stateShapes.set(input, shape);
     }
@@ -74,7 +75,7 @@ export class OnDeviceModel {
     const content = await readListedFile(folder, file);
     const compiled = await compileModel(content, `${folder.argument}: ${file}`);
     checkDeclaredTensors(compiled, folder.manifest, variant, `${folder.argument}: ${file}`);
-    return new OnDeviceModel(compiled, file);
+    return new OnDeviceModel(compiled, file, content);
   }
 
   private zeroState(): State {

@@ -9,8 +9,14 @@
  * 2. each candidate is scored teacher-forced by the seq2seq model (`encode` once,
  *    `decode_step` once a distinct prefix), plus the frequency and channel terms;
  * 3. best first, equal scores in candidate order.
+ *
+ * Sentences (`correctSentence`, `nlpkit-ondevice correct --context`): a
+ * `SentenceCorrector` rescores each word's candidates, and its real-word confusions,
+ * with the export's word trigram LM (`context_lm.bin`, written when the model was
+ * trained with `--context-corpus`), as `correct_sentence` does in Python.
  */
 import {ChannelModel, CHANNEL_FILE} from './channel_model.js';
+import {confusionIndex, CONFUSION_SETS_KEY, parseConfusionSets} from './confusion_sets.js';
 import {correctorSettings, type CorrectorSettings} from './corrector_settings.js';
 import {DeletesIndex} from './deletes_index.js';
 import {codePoints, osaDistance} from './edit_distance.js';
@@ -18,10 +24,12 @@ import {UserInputError} from './errors.js';
 import {LEXICON_FILE, parseLexicon} from './lexicon.js';
 import {LexiconTrie} from './lexicon_trie.js';
 import {compileModel} from './litert.js';
-import {findExportFolder, readListedFile} from './model_folder.js';
+import {findExportFolder, readListedFile, type ExportFolder} from './model_folder.js';
+import {NgramTable} from './ngram_table.js';
 import {logSoftmax} from './on_device_model.js';
 import {checkDeclaredTensors, Signature} from './signature.js';
 import {readVocabulary} from './tokenizer_file.js';
+import {CONTEXT_LM_FILE, SentenceCorrector, type Decision, type SentenceSettings} from './sentence_corrector.js';
 
 export const KIND = 'spelling';
 export const KNOWN_WORDS_FILE = 'known_words.tsv';
@@ -36,6 +44,10 @@ interface Shelf {
 
 type Encoded = Record<string, Float32Array | Int32Array>;
 
+/** Overrides of the export's context settings (`settings.context` of its manifest). */
+export type ContextSettings = Partial<SentenceSettings & {prior_share: number}>;
+const CONTEXT_KEYS = ['lm_weight', 'confusion_cost', 'prior_share', 'max_candidates', 'beam_width', 'oov_penalty', 'keep_cost'] as const;
+
 export interface SpellingCorrectorOptions {
   variant?: string;
   argument?: string;
@@ -49,6 +61,8 @@ export class SpellingCorrector {
   private readonly longest: number;
   private readonly units: number;
   private readonly maxLength: number;
+  private contextTable?: Promise<NgramTable>;
+  private sentences?: Promise<SentenceCorrector>;
 
   private constructor(
     readonly settings: CorrectorSettings,
@@ -59,6 +73,7 @@ export class SpellingCorrector {
     readonly channel: ChannelModel,
     private readonly encoder: Signature,
     private readonly decoder: Signature,
+    private readonly folder: ExportFolder,
   ) {
     const lexicon = [...vocabulary];
     this.trie = new LexiconTrie(lexicon, charIds);
@@ -94,7 +109,8 @@ export class SpellingCorrector {
         `${argument}: no ${variant} model in the export (it has ${Object.keys(folder.manifest.variants ?? {}).sort().join(', ') || 'none'}). Received: ${folder.directory}`,
       );
     }
-    const compiled = await compileModel(await readListedFile(folder, file), `${argument}: ${file}`);
+    const content = await readListedFile(folder, file);
+    const compiled = await compileModel(content, `${argument}: ${file}`);
     checkDeclaredTensors(compiled, folder.manifest, variant, `${argument}: ${file}`);
     const signatures = compiled.signatures;
     const missing = ['encode', 'decode_step'].filter((name) => !(name in signatures));
@@ -118,8 +134,9 @@ export class SpellingCorrector {
       charIds,
       {pad: stored.pad_id, start: stored.start_id, end: stored.end_id},
       channel,
-      new Signature(signatures.encode, 'encode', file),
-      new Signature(signatures.decode_step, 'decode_step', file),
+      new Signature(signatures.encode, 'encode', file, content),
+      new Signature(signatures.decode_step, 'decode_step', file, content),
+      folder,
     );
   }
 
@@ -151,6 +168,74 @@ export class SpellingCorrector {
       results = results.map(([w, s]) => [shape(w), s]);
     }
     return results;
+  }
+
+  /** Whether a lower-case word is a lexicon or known word (typed, it is kept). */
+  isWord(word: string): boolean {
+    return this.wordLogp.has(word) || this.knownLogp.has(word);
+  }
+
+  /** The export's word trigram LM (`context_lm.bin`), read once. A folder trained
+   * without `--context-corpus` has none: the error names the file, as Python's. */
+  async contextLm(): Promise<NgramTable> {
+    const {argument, directory, manifest} = this.folder;
+    if (!(CONTEXT_LM_FILE in manifest.files)) {
+      throw new UserInputError(
+        `${argument}: this export has no ${CONTEXT_LM_FILE} (the word LM that sentence correction needs); train or re-export it with ` +
+          `\`nlpkit train spelling --context-corpus FILE[,FILE...]\`. Received: ${directory}`,
+      );
+    }
+    this.contextTable ??= readListedFile(this.folder, CONTEXT_LM_FILE).then((data) => new NgramTable(data, `${argument}: ${CONTEXT_LM_FILE}`));
+    return this.contextTable;
+  }
+
+  /** A `SentenceCorrector` over this corrector's candidates, with the context LM, the
+   * manifest's context settings (`overrides` replace some) and confusion sets. Python's
+   * `sentence_corrector(context=False)`, the word-by-word baseline, has no counterpart. */
+  async sentenceCorrector(overrides: ContextSettings = {}): Promise<SentenceCorrector> {
+    const lm = await this.contextLm();
+    const {argument, directory, manifest} = this.folder;
+    const source = `${argument}: manifest.json`;
+    const stored = (manifest.settings.context ?? {}) as Record<string, unknown>;
+    if (!(CONFUSION_SETS_KEY in stored)) {
+      // Python falls back to its own sets here; this runtime keeps no copy of them.
+      throw new UserInputError(
+        `${source}: settings.context has no ${CONFUSION_SETS_KEY} (exports written before they were stored lack them); re-export it with ` +
+          `\`nlpkit train spelling --context-corpus FILE[,FILE...]\`. Received: ${directory}`,
+      );
+    }
+    const merged = {...stored, ...overrides} as Record<string, unknown>;
+    for (const key of CONTEXT_KEYS) {
+      if (typeof merged[key] !== 'number') throw new UserInputError(`${source}: settings.context.${key} must be a number. Received: ${JSON.stringify(merged[key])}`);
+    }
+    const settings = merged as unknown as SentenceSettings & {prior_share: number};
+    const sets = parseConfusionSets(stored[CONFUSION_SETS_KEY], source);
+    // The LM knows frequency too: `prior_share` of the unigram prior may go.
+    const priorShare = settings.prior_share;
+    const priorWeight = this.settings.edit_distance ? this.settings.prior_weight : 0;
+    const k = settings.max_candidates;
+    const candidates = async (word: string): Promise<[string, number][]> => {
+      if (!Array.from(word).every((c) => this.charIds.has(c))) return []; // left as typed
+      return (await this.candidates(word, k))
+        .slice(0, k)
+        .map(([w, score]) => [w, score - priorShare * priorWeight * (this.wordLogp.get(w) ?? this.knownLogp.get(w)!)]);
+    };
+    return new SentenceCorrector(candidates, (word) => this.isWord(word), lm, settings, confusionIndex(sets));
+  }
+
+  /** `text` with its words corrected in context (`SentenceCorrector`). */
+  async correctSentence(text: string): Promise<string> {
+    return (await this.inContext()).correct(text);
+  }
+
+  /** Per-word decisions of `correctSentence` (`SentenceCorrector.decisions`). */
+  async sentenceDecisions(text: string): Promise<Decision[]> {
+    return (await this.inContext()).decisions(text);
+  }
+
+  private inContext(): Promise<SentenceCorrector> {
+    this.sentences ??= this.sentenceCorrector();
+    return this.sentences;
   }
 
   /** Every candidate for a lower-case word, best first: `[word, score]`. */

@@ -75,65 +75,6 @@ export function fixedRows<S extends Map<string, TypedArray>>(
   };
 }
 
-/**
- * A signature's output names → their tensor indices, from the `.tflite`'s own
- * SignatureDefs (a FlatBuffer: Model field 7, SignatureDef fields 1 outputs and 2 key,
- * TensorMap fields 0 name and 1 tensor_index).
- *
- * Why: LiteRT.js names outputs by tensor, so two outputs that are one tensor (an RNN
- * export's `c` and `initial_c`) come back under one name, the other name missing.
- */
-function signatureOutputs(model: Uint8Array, key: string): Map<string, number> {
-  const view = new DataView(model.buffer, model.byteOffset, model.byteLength);
-  const u32 = (at: number) => view.getUint32(at, true);
-  const deref = (at: number) => at + u32(at);
-  const field = (table: number, index: number): number | null => {
-    const vtable = table - view.getInt32(table, true);
-    const slot = 4 + 2 * index;
-    const offset = slot < view.getUint16(vtable, true) ? view.getUint16(vtable + slot, true) : 0;
-    return offset === 0 ? null : table + offset;
-  };
-  const tables = (at: number | null): number[] => {
-    if (at === null) return [];
-    const vector = deref(at);
-    return Array.from({length: u32(vector)}, (_, i) => deref(vector + 4 + 4 * i));
-  };
-  const text = (at: number | null): string => {
-    if (at === null) return '';
-    const start = deref(at);
-    return new TextDecoder().decode(model.subarray(start + 4, start + 4 + u32(start)));
-  };
-  const outputs = new Map<string, number>();
-  for (const signature of tables(field(u32(0), 7))) {
-    if (text(field(signature, 2)) !== key) continue;
-    for (const tensor of tables(field(signature, 1))) {
-      const index = field(tensor, 1);
-      outputs.set(text(field(tensor, 0)), index === null ? 0 : u32(index)); // 0: FlatBuffers omit defaults
-    }
-  }
-  return outputs;
-}
-
-/** A signature whose outputs come back under every name the file gives them. */
-class NamedSignature {
-  constructor(
-    readonly signature: Signature,
-    /** Output name → tensor index (`signatureOutputs`). */
-    readonly outputs: Map<string, number>,
-  ) {}
-
-  async run(inputs: Record<string, TypedArray>): Promise<Map<string, TypedArray>> {
-    const byTensor = new Map<number | string, TypedArray>();
-    for (const [name, data] of await this.signature.run(inputs)) byTensor.set(this.outputs.get(name) ?? name, data);
-    const result = new Map<string, TypedArray>();
-    for (const [name, tensor] of this.outputs) {
-      const data = byTensor.get(tensor);
-      if (data !== undefined) result.set(name, data);
-    }
-    return result;
-  }
-}
-
 function sorted(names: Iterable<string>): string[] {
   return Array.from(names).sort();
 }
@@ -151,16 +92,16 @@ export class Translator {
     readonly settings: {pad_id: number; unk_id: number; bos_id: number; eos_id: number; target_length: number},
     readonly sourceTokenizer: SentencePieceModel,
     readonly targetTokenizer: SentencePieceModel,
-    private readonly encoder: NamedSignature,
-    private readonly decoder: NamedSignature,
+    private readonly encoder: Signature,
+    private readonly decoder: Signature,
     file: string,
     argument: string,
   ) {
-    this.sourceLength = encoder.signature.shapes.get(SOURCE_IDS)![1];
-    this.numBeams = decoder.signature.shapes.get(TOKEN_IDS)![0];
+    this.sourceLength = encoder.shapes.get(SOURCE_IDS)![1];
+    this.numBeams = decoder.shapes.get(TOKEN_IDS)![0];
     this.decoderNames = sorted(decoder.outputs.keys()).filter((name) => name !== LOGITS);
     const fixed = new Set([TOKEN_IDS, POSITION, ...this.decoderNames]);
-    this.encoderNames = sorted(decoder.signature.shapes.keys()).filter((name) => !fixed.has(name));
+    this.encoderNames = sorted(decoder.shapes.keys()).filter((name) => !fixed.has(name));
     const unknown = this.encoderNames.filter((name) => !encoder.outputs.has(name));
     if (unknown.length) {
       throw new UserInputError(
@@ -169,8 +110,8 @@ export class Translator {
     }
     for (const name of this.decoderNames) {
       if (encoder.outputs.has(name)) continue;
-      const shape = decoder.signature.shapes.get(name)!;
-      const dtype = decoder.signature.dtypes.get(name) as keyof typeof TYPED_ARRAYS;
+      const shape = decoder.shapes.get(name)!;
+      const dtype = decoder.dtypes.get(name) as keyof typeof TYPED_ARRAYS;
       this.zeroState.set(name, new TYPED_ARRAYS[dtype](shape.reduce((a, b) => a * b, 1)));
     }
   }
@@ -206,16 +147,8 @@ export class Translator {
     if (missing.length) {
       throw new UserInputError(`${argument}: ${file} lacks the signatures ${JSON.stringify(missing)}. Received: ${folder.directory}`);
     }
-    const named = (name: string) => {
-      const runner = compiled.signatures[name];
-      const outputs = signatureOutputs(content, name);
-      const unread = runner.getOutputDetails().filter((detail) => !outputs.has(detail.name));
-      if (unread.length) {
-        throw new UserInputError(`${argument}: ${file}: the outputs of ${name} are not in its SignatureDefs. Received: ${folder.directory}`);
-      }
-      return new NamedSignature(new Signature(runner, name, file), outputs);
-    };
-    return new Translator(folder.directory, settings, source, target, named(ENCODE), named(DECODE_STEP), file, argument);
+    const signature = (name: string) => new Signature(compiled.signatures[name], name, file, content);
+    return new Translator(folder.directory, settings, source, target, signature(ENCODE), signature(DECODE_STEP), file, argument);
   }
 
   private static async tokenizer(folder: ExportFolder, name: string): Promise<SentencePieceModel> {

@@ -337,3 +337,119 @@ def test_the_translate_command_gives_the_python_translations(node):
         f"nlpkit-ondevice: error: --beam: from 1 to {NUM_BEAMS} (the export's num_beams). "
         f"Received: {NUM_BEAMS + 1}"
     )
+
+
+def test_two_outputs_of_one_tensor_come_back_under_both_names(node):
+    """`Signature` gives every output name of the file's SignatureDef: LiteRT.js reports
+    the RNN's `encode` outputs `c` and `initial_c` (one tensor) as one name twice."""
+    import numpy as np
+
+    from keras_nlpkit.ondevice import Translator
+    from tests.translation_exports import SOURCE_LENGTH
+    from tests.translation_exports import exported
+
+    _, out, _ = exported("rnn")
+    source = [(4 + 7 * i) % 40 for i in range(SOURCE_LENGTH)]
+    python = Translator(out, variant="float32")._encode(source_ids=np.array([source], np.int32))
+    runtime, location = (PACKAGE / "dist" / "index.js").as_uri(), json.dumps(str(out))
+    script = f"""
+        import {{compileModel, findExportFolder, readListedFile, Signature}} from '{runtime}';
+        const folder = await findExportFolder({location}, 'translation');
+        const content = await readListedFile(folder, folder.manifest.variants.float32);
+        const runner = (await compileModel(content, 'model')).signatures.encode;
+        const outputs = await new Signature(runner, 'encode', 'model', content)
+          .run({{source_ids: Int32Array.from({json.dumps(source)})}});
+        process.stdout.write(JSON.stringify({{
+          reported: runner.getOutputDetails().map((detail) => detail.name),
+          outputs: Object.fromEntries([...outputs].map(([name, data]) => [name, Array.from(data)])),
+        }}));
+    """  # fmt: skip
+    result = subprocess.run(
+        [node, "--input-type=module", "-e", script], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    found = json.loads(result.stdout)
+    reported = found["reported"]
+    assert len(set(reported)) < len(reported), f"LiteRT.js names each output now: {reported}"
+    assert sorted(found["outputs"]) == sorted(python) and {"c", "initial_c"} <= set(python)
+    assert found["outputs"]["c"] == found["outputs"]["initial_c"]
+    for name, value in python.items():
+        np.testing.assert_allclose(found["outputs"][name], value.ravel(), atol=1e-6, err_msg=name)
+
+
+# Real-looking text for a context LM (repeated: n-grams seen once are dropped).
+CONTEXT_TEXT = [
+    "I want to buy a new phone.",
+    "We want to buy a new car by the end of the week.",
+    "Their house is bigger than ours.",
+    "There is a house by the river.",
+    "They're going to the store now.",
+    "He is taller than his brother, and then he left.",
+    "It's a nice day and the dog wagged its tail.",
+    "Your car is over there; you're late.",
+    "I know there is no time now.",
+    "Turn off the light of the room.",
+    "I can hear you from here.",
+    "Where were you when we met?",
+    "We don't know whether the weather will hold.",
+    "She passed the house in the past week.",
+    "The room was quiet, quite quiet.",
+    "Don't lose the loose piece of peace.",
+    "I know it too.",
+    "I know it to be true.",
+] * 3 + [
+    # Words seen once: folded into <unk>, they make the OOV penalty > 0.
+    "Zebras gallop across wide savannas quickly.",
+    "Violins hum softly beneath candlelit arches.",
+]
+# Misspellings, real-word confusions, sentences left right, and what is not a word.
+SENTENCES = [
+    "i want to by a new phone", "I want to by a new Phnoe!", "We want to buy a new car.",
+    "their is a house by the river", "There house is bigger then ours.",
+    "they're going too the store know", "Their going to the store now.",
+    "He is taller then his brother", "and than he left", "its a nice day",
+    "the dog wagged it's tail", "you're car is over their", "your late",
+    "I no there is know time", "turn of the light off the room", "I can here you from hear",
+    "Were were you when we met?", "we don't know weather the whether will hold",
+    "She past the house in the passed week", "the room was quite", "dont loose the peace",
+    "teh weather is nice", "I recieve a new phnoe", "THEIR HOUSE IS BIGGER THEN OURS",
+    "Their going too the store, I think.", "😀 i want to by a new phone", "it’s a nice day",
+    "naïve café by the river", "", "   ", "1234 5678", "by", "x y z", "qwzxv by the rvier",
+    "a-b c'd ‘quoted’ by2 to_by", "I know it to", "i know it too be true",
+    "the hous by the rivr", "zebras gallop acros wide savanas", "I want too buy a new phoen",
+    "I knew it", "the whole house is new",  # words the LM lacks: its OOV penalty decides
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def spelling_context_run(spelling_run, tmp_path_factory):
+    from tests.tiny_recipes import with_context_lm
+
+    root = tmp_path_factory.mktemp("spelling_context_parity")
+    return with_context_lm(spelling_run, root, CONTEXT_TEXT)
+
+
+def test_sentence_corrections_are_the_same_in_both_runtimes(node, spelling_context_run):
+    model = str(spelling_context_run)
+    python_cli = [sys.executable, "-m", "keras_nlpkit.cli", "correct", "--json"]
+    python = strips([*python_cli, "--model", model, "--context"], SENTENCES)
+    typescript = strips([node, CLI, "correct", "--model", model, "--context"], SENTENCES)
+    assert len(python) == len(typescript) == len(SENTENCES)
+    differing = [(p, s) for p, s in zip(python, typescript) if p != s]
+    assert not differing, differing[:3]
+    fixed = {p["text"]: p["corrected"] for p in python}
+    assert fixed["i want to by a new phone"] == "i want to buy a new phone"  # the LM is used
+    assert sum(bool(p["changes"]) for p in python) > len(SENTENCES) // 2
+
+
+def test_a_model_without_the_context_lm_is_refused_by_both_runtimes(node, spelling_run):
+    message = "--model: this export has no context_lm.bin"
+    for command, program in (
+        ([sys.executable, "-m", "keras_nlpkit.cli", "correct", "--context", "--json"], "nlpkit"),
+        ([node, CLI, "correct", "--context"], "nlpkit-ondevice"),
+    ):
+        result = subprocess.run(
+            [*command, "--model", spelling_run], input="a b\n", capture_output=True, text=True
+        )
+        assert result.returncode == 2 and not result.stdout, result.stderr
+        assert result.stderr.strip().splitlines()[-1].startswith(f"{program}: error: {message}")

@@ -5,7 +5,10 @@ Each test serves tiny models with `nlpkit serve-demo --port 0`, and
 into the page key by key. The page runs the TypeScript runtime on LiteRT.js; what it
 shows must be what the Python runtime says for the same keys: `nlpkit complete
 --json` for the strip at every keystroke, `nlpkit correct` for the corrections.
-`.ci/run` installs Chromium; `python3 dev.py test` runs `npm ci` and builds
+The translator has no demo page: `ondevice-js/e2e/translate_in_browser.mjs` serves a
+tiny translation export and has a blank page translate with it, which must give the
+Python runtime's ids and text (exported files load in every LiteRT client, LiteRT.js
+in a browser included). `.ci/run` installs Chromium; `python3 dev.py test` runs `npm ci` and builds
 `ondevice-js/` first.
 """
 
@@ -22,6 +25,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "ondevice-js"
 DRIVER = PACKAGE / "e2e" / "drive_demo.mjs"
+TRANSLATE = PACKAGE / "e2e" / "translate_in_browser.mjs"
 CHROMIUM = Path("/usr/bin/chromium")
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -208,3 +212,39 @@ def test_a_damaged_model_file_is_one_error_on_the_page_naming_it(
     )
     assert result["errorText"] == result["ready"]["error"] == message
     assert_png(screenshot)
+
+
+def test_the_translator_in_the_browser_gives_the_python_translations(node):
+    """Greedy and at the widest beam, float32 and dynamic_int8."""
+    from keras_nlpkit.ondevice import Translator
+    from tests.translation_exports import NUM_BEAMS
+    from tests.translation_exports import SENTENCES
+    from tests.translation_exports import exported
+
+    index = (PACKAGE / "dist" / "index.js").read_text(encoding="utf-8")
+    if "Translator" not in index:
+        pytest.fail(
+            "ondevice-js/dist/index.js exports no Translator, so the page cannot translate: "
+            "build the package (`npm run build` in ondevice-js/)"
+        )
+    variants, beams = ("float32", "dynamic_int8"), [1, NUM_BEAMS]
+    _, out, _ = exported("transformer", variants)
+    job = {"model": str(out), "sentences": SENTENCES, "beams": beams, "variants": variants}
+    result = subprocess.run(
+        [node, TRANSLATE],
+        input=json.dumps({**job, "chromium": str(CHROMIUM)}),
+        capture_output=True,
+        text=True,
+        cwd=PACKAGE,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    found = json.loads(result.stdout)
+    assert not found["pageErrors"] and not found["failed"], found
+    for variant in variants:
+        translator = Translator(out, variant=variant)
+        for beam in beams:
+            rows = found["variants"][variant]["beams"][str(beam)]
+            python = [translator.translate_ids(translator.source_ids(s), beam) for s in SENTENCES]
+            assert [row["ids"] for row in rows] == python, (variant, beam)
+            assert [row["text"] for row in rows] == [translator.detokenize(i) for i in python]

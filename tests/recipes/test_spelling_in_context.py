@@ -1,7 +1,5 @@
 """`--context-corpus`: the export's context LM, `correct_sentence`, `nlpkit correct --context`."""
 
-import dataclasses
-import hashlib
 import io
 import json
 import shutil
@@ -11,8 +9,11 @@ import pytest
 from keras_nlpkit import cli
 from keras_nlpkit.errors import UserInputError
 from keras_nlpkit.ondevice import SpellingCorrector
+from keras_nlpkit.ondevice.confusion_sets import CONFUSION_SETS
 from keras_nlpkit.recipes import spelling
+from tests.tiny_recipes import tiny_context_config
 from tests.tiny_recipes import tiny_spelling_config
+from tests.tiny_recipes import with_context_lm
 
 # Real-looking sentences, repeated so their n-grams are kept (min count 2); the
 # hash split holds a few out, as it would any text.
@@ -27,27 +28,12 @@ CORPUS = [
 
 
 def context_config(root):
-    corpus = root / "corpus.txt"
-    corpus.write_text("\n".join(CORPUS) + "\n")
-    return dataclasses.replace(tiny_spelling_config(), context_corpus=str(corpus))
+    return tiny_context_config(root, CORPUS)
 
 
 @pytest.fixture(scope="module")
 def context_run(spelling_run, tmp_path_factory):
-    """The tiny spelling run's export with the context LM the recipe builds of `CORPUS`
-    added as `export_model` adds it (the TFLite conversion is the large test's)."""
-    root = tmp_path_factory.mktemp("spelling_context")
-    data, settings = spelling.context_lm(context_config(root), log=lambda *a: None)
-    out = root / "run"
-    shutil.copytree(spelling_run, out)
-    manifest_path = out / "export" / "manifest.json"
-    manifest = json.loads(manifest_path.read_text())
-    (out / "export" / "context_lm.bin").write_bytes(data)
-    digest = hashlib.sha256(data).hexdigest()
-    manifest["files"]["context_lm.bin"] = {"bytes": len(data), "sha256": digest}
-    manifest["settings"]["context"] = settings
-    manifest_path.write_text(json.dumps(manifest))
-    return out
+    return with_context_lm(spelling_run, tmp_path_factory.mktemp("spelling_context"), CORPUS)
 
 
 def run_cli(args, capsys):
@@ -65,6 +51,28 @@ def test_the_export_holds_the_context_lm_and_corrects_in_context(context_run):
     assert corrector.correct_sentence("He walked by the river.") == "He walked by the river."
     changed = [d for d in corrector.sentence_decisions("We want to by a car") if d["changed"]]
     assert [(d["typed"], d["output"]) for d in changed] == [("by", "buy")]
+
+
+def test_the_confusion_sets_are_the_manifests(context_run, tmp_path):
+    copy = tmp_path / "run"
+    shutil.copytree(context_run, copy)
+    path = copy / "export" / "manifest.json"
+    manifest = json.loads(path.read_text())
+    context = manifest["settings"]["context"]
+    assert context.pop("confusion_sets") == [list(members) for members in CONFUSION_SETS]
+
+    def corrected(sets):
+        if sets is not None:
+            context["confusion_sets"] = sets
+        path.write_text(json.dumps(manifest))
+        return SpellingCorrector(copy, variant="float32").correct_sentence(
+            "i want to by a new phone"
+        )
+
+    assert corrected(None) == "i want to buy a new phone"  # an older export: the module's sets
+    assert corrected([["then", "than"]]) == "i want to by a new phone"  # no set holds "by"
+    with pytest.raises(UserInputError, match="manifest.json: `confusion_sets` must be"):
+        corrected([["by"]])
 
 
 def test_cli_correct_context(context_run, capsys, monkeypatch):
