@@ -315,6 +315,23 @@ def finish(out_dir):
     shutil.rmtree(Path(out_dir) / BACKUP, ignore_errors=True)
 
 
+def resumed_epoch(out_dir):
+    """The epoch `fit` resumes at in `out_dir`: the epochs its backup has finished, or 0.
+
+    For a stream whose draws depend on the epoch (Word2Vec's), so that a resumed run
+    draws what an uninterrupted one would. Reads the metadata Keras'
+    `BackupAndRestore` writes at each epoch's end (a damaged backup is first set
+    aside, as `fit` would).
+    """
+    backup = Path(out_dir) / BACKUP
+    if distribution.current().is_chief:
+        _set_aside_a_damaged_backup(backup)
+    metadata = backup / "training_metadata.json"
+    if not metadata.is_file():
+        return 0
+    return int(json.loads(metadata.read_text(encoding="utf-8")).get("epoch", 0))
+
+
 def _set_aside_a_damaged_backup(backup):
     metadata = backup / "training_metadata.json"
     if not metadata.is_file():

@@ -347,7 +347,7 @@ def train(data_dir, out_dir, config, verbose=1, log=print):
         "val_loss": fitted.last("val_loss"),
         "prepare_seconds": round(prepare_seconds, 1),
     }
-    translator = Translator(
+    translator = BatchTranslator(
         model, source_encoder, target_encoder, config.source_length, config.target_length
     )
     sources = [source for source, _ in val_pairs]
@@ -412,8 +412,12 @@ def write_settings(out_dir, config):
 
 
 # === Translating ===
-class Translator:
-    """Sentences in, sentences out: SentencePiece, then greedy or beam search, in batches."""
+class BatchTranslator:
+    """Sentences in, sentences out: SentencePiece, then greedy or beam search, in batches.
+
+    The Keras model's side, for training-time scoring and `nlpkit translate`; an app
+    runs the export through `keras_nlpkit.ondevice.Translator` instead.
+    """
 
     def __init__(self, model, source_encoder, target_encoder, source_length, max_length):
         self.model = model
@@ -449,7 +453,7 @@ class Translator:
 
 
 def load(model_dir, argument="--model"):
-    """The `Translator` of a `train translation` folder."""
+    """The `BatchTranslator` of a `train translation` folder."""
     model_dir = Path(model_dir)
     training.read_run(model_dir, RECIPE, argument)
     for name in (training.MODEL_FILE, "source.spm", "target.spm", SETTINGS_FILE):
@@ -463,7 +467,7 @@ def load(model_dir, argument="--model"):
     model = keras.saving.load_model(model_dir / training.MODEL_FILE, compile=False)
     source_encoder = SentencePieceEncoder.from_file(model_dir / "source.spm", argument)
     target_encoder = SentencePieceEncoder.from_file(model_dir / "target.spm", argument)
-    return Translator(
+    return BatchTranslator(
         model,
         source_encoder,
         target_encoder,

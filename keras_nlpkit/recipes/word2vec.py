@@ -150,6 +150,7 @@ def train(corpus_files, out_dir, config=None, verbose=1, log=print):
         sample=config.sample,
         batch_size=config.batch_size,
         seed=config.seed,
+        first_epoch=training.resumed_epoch(out_dir),
     )
     rate = config.starting_learning_rate
     steps = config.epochs * expected_steps(corpus.counts, config.sample, config.batch_size)

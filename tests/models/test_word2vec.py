@@ -146,6 +146,22 @@ def test_dynamic_windows_stop_at_line_breaks():
     assert np.bincount(radii, minlength=4)[1:] / len(radii) == pytest.approx([1 / 3] * 3, abs=0.06)
 
 
+def test_a_resumed_stream_draws_the_epochs_an_uninterrupted_one_would():
+    ids = np.arange(200, dtype="int32") % 40
+    arguments = dict(window=3, sample=0, batch_size=16, seed=5)
+
+    def epoch(data):
+        return [(b["window"].tolist(), b["targets"].tolist()) for b in data.as_numpy_iterator()]
+
+    uninterrupted = word2vec_dataset(ids, np.full(40, 5, "int64"), **arguments)
+    first, second = epoch(uninterrupted), epoch(uninterrupted)
+    assert first != second  # each epoch draws anew
+    resumed = word2vec_dataset(ids, np.full(40, 5, "int64"), first_epoch=1, **arguments)
+    assert epoch(resumed) == second
+    with pytest.raises(ValueError, match="first_epoch=-1"):
+        word2vec_dataset(ids, np.full(40, 5, "int64"), first_epoch=-1)
+
+
 def test_noise_words_equal_to_the_centre_are_skipped():
     ids = np.array([0, 1, 0, 1, 0, 1] * 20, "int32")
     data = word2vec_dataset(ids, [60, 60], negative=4, sample=0, batch_size=16)

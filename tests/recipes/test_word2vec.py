@@ -158,6 +158,8 @@ def test_training_resumes_after_an_interruption(tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         recipe.train([corpus], tmp_path / "run", config, verbose=0, log=lambda *_: None)
     assert not (tmp_path / "run" / "vectors.txt").exists()
+    # The rerun's stream starts at epoch 3's draws, not epoch 1's again.
+    assert training.resumed_epoch(tmp_path / "run") == 2
     monkeypatch.setattr(training, "fit", fit)
     metrics = recipe.train([corpus], tmp_path / "run", config, verbose=0, log=lambda *_: None)
     assert metrics["epochs_run"] == 2  # epochs 3 and 4; 1 and 2 came from the backup

@@ -50,7 +50,15 @@ def expected_steps(counts, sample=1e-3, batch_size=1024):
 
 @nlpkit_export("keras_nlpkit.models.word2vec_dataset")
 def word2vec_dataset(
-    ids, counts, window=5, negative=5, sample=1e-3, batch_size=1024, seed=0, chunk=CHUNK_TOKENS
+    ids,
+    counts,
+    window=5,
+    negative=5,
+    sample=1e-3,
+    batch_size=1024,
+    seed=0,
+    chunk=CHUNK_TOKENS,
+    first_epoch=0,
 ):
     """A tf.data stream of word2vec batches for `Word2Vec.fit`, drawn anew every epoch.
 
@@ -75,6 +83,9 @@ def word2vec_dataset(
         batch_size: centre words a batch.
         seed: the epochs' draws follow from it.
         chunk: tokens drawn at a time.
+        first_epoch: the epoch the stream's first pass draws: a resumed `fit`
+            (`keras_nlpkit.recipes.training.resumed_epoch`) goes on with the
+            draws an uninterrupted run would have made, not the first epoch's again.
 
     Returns:
         A `tf.data.Dataset` of `{"window": (batch, c), "targets": (batch, 1 +
@@ -100,7 +111,11 @@ def word2vec_dataset(
     keep = keep_probabilities(counts, sample)
     table = noise_table(counts)
     offsets = np.array([d for d in range(-window, window + 1) if d], np.int32)  # (2 * window,)
-    epoch = [0]
+    if not isinstance(first_epoch, (int, np.integer)) or first_epoch < 0:
+        raise ValueError(
+            f"first_epoch must be an integer >= 0. Received: first_epoch={first_epoch!r}"
+        )
+    epoch = [int(first_epoch)]
 
     def rows(kept, rng):
         """(context, inside, count, targets) of each centre word of the kept stream `kept`."""
