@@ -22,6 +22,8 @@ Rows (each alone on top of `baseline`; `all` stacks the ones named in --all):
                 three discounts per level from the count-of-counts (Chen & Goodman)
   4gram         4-gram counts (with mkn)
   oov-context   `<unk>` spread like the counts spread their mass over OOV words
+  savings       the strip ranked by expected keystrokes saved, p(w) * (len(w) - typed),
+                instead of by p(w) (the peer is measured ranked the same way too)
   dictionary    the lexicon extended with symspellpy's English frequency list
                 (words not in training; scaled priors below every training word)
   extra         --extra-queries added to the counts and the lexicon (the peer is
@@ -68,6 +70,7 @@ class SortedLexicon:
         self.words = sorted(counts)
         self.counts = np.asarray([counts[w] for w in self.words], dtype=np.float64)
         self.index = {w: i for i, w in enumerate(self.words)}
+        self.lengths = np.asarray([len(w) for w in self.words], dtype=np.float64)
 
     def __len__(self):
         return len(self.words)
@@ -176,9 +179,13 @@ def bin_of(stats):
 class Completer:
     """The network (int8 TFLite, via `QueryCompleter`) mixed with a `CountModel`."""
 
-    def __init__(self, network, lexicon, counts, weight=0.65, bins=None, renorm=False, oov="count"):
+    def __init__(
+        self, network, lexicon, counts, weight=0.65, bins=None, renorm=False, oov="count",
+        savings=False,
+    ):  # fmt: skip
         self.network, self.lexicon, self.counts = network, lexicon, counts
         self.weight, self.bins, self.renorm, self.oov = weight, bins, renorm, oov
+        self.savings = savings
         tok = network.tokenizer
         ids = np.asarray([tok.token_id(w) for w in lexicon.words])
         self.ids, self.oov_mask = ids, ids == WordTokenizer.unknown_id
@@ -209,7 +216,32 @@ class Completer:
             zn, zc = max(cn[hi] - cn[lo], 1e-300), max(cc[hi] - cc[lo], 1e-300)
         lam = self.weight if self.bins is None else self.bins.get(bin_of(stats), self.weight)
         s = np.log(np.maximum((1 - lam) * pn[lo:hi] / zn + lam * pc[lo:hi] / zc, 1e-300))
+        if self.savings:
+            s = s + keystrokes_saved(self.lexicon.lengths[lo:hi], len(prefix))
         return [self.lexicon.words[lo + i] for i in top_in_range(s, 0, hi - lo, k)]
+
+
+def keystrokes_saved(lengths, typed):
+    """log of what tapping each word saves: its untyped characters and the space, less
+    the tap (a word already typed in full still counts half a keystroke, so it stays
+    rankable)."""
+    return np.log(np.maximum(lengths - typed, 0.5))
+
+
+def peer_by_savings(peer):
+    """`suggest(previous, prefix, k)` of the peer, its strip ranked by expected
+    keystrokes saved (its scores as log-probabilities)."""
+    words = peer.lexicon.words
+    lengths = np.asarray([len(words[i]) for i in range(len(words))], dtype=np.float64)
+
+    def suggest(previous, prefix, k):
+        lo, hi = peer.lexicon.range(prefix)
+        if hi <= lo:
+            return []
+        s = peer.scores(tuple(previous))[lo:hi] + keystrokes_saved(lengths[lo:hi], len(prefix))
+        return [words[lo + i] for i in top_in_range(s, 0, hi - lo, k)]
+
+    return suggest
 
 
 def network_logprobs(network, prev):
@@ -290,6 +322,9 @@ def main(argv=None):
     peer_train = TrigramCompleter(train)
     peer["train"] = measure(strip_of(peer_train), queries, args.k)
     print(f"peer (stupid-backoff trigram, training split): {peer['train']}", flush=True)
+    if "savings" in args.rows.split(",") or "savings" in args.all.split(","):
+        peer["train+savings"] = measure(peer_by_savings(peer_train), queries, args.k)
+        print(f"peer (trigram ranked by keystrokes saved): {peer['train+savings']}", flush=True)
     if extra:
         peer_extra = TrigramCompleter(train + extra)
         peer["train+extra"] = measure(strip_of(peer_extra), queries, args.k)
@@ -338,6 +373,7 @@ def main(argv=None):
             bins=bins if "bins" in features else None,
             renorm="renorm" in features,
             oov="context" if "oov-context" in features else "count",
+            savings="savings" in features,
         )
 
     rows = []
@@ -360,6 +396,10 @@ def main(argv=None):
             f"@3 {r['next_word@3']:.4f}  vs peer (same text) {r['vs_peer_ksr']:+.4f} / "
             f"{r['vs_peer_next_word3']:+.4f}"
         )
+        if "savings" in features:
+            gap = round(r["ksr"] - peer["train+savings"]["ksr"], 4)
+            r["vs_peer_with_savings_ksr"] = gap
+            line += f"  (vs the peer ranked the same way {gap:+.4f})"
         if "dictionary" in features:
             key = "train+extra+dictionary" if "extra" in features and extra else "train+dictionary"
             r["vs_peer_with_dictionary_ksr"] = round(r["ksr"] - peer[key]["ksr"], 4)

@@ -29,8 +29,10 @@ from keras_nlpkit.ondevice.tflite_file import describe_tflite
 from keras_nlpkit.ondevice.tokenizer_file import parse_tokenizer
 
 
-def log_softmax(logits):
-    logits = np.asarray(logits, dtype=np.float64)
+def log_softmax(logits, dtype=np.float64):
+    """Log-probabilities over the last axis, computed in `dtype` (float64 by default;
+    the translation search uses float32 to give the TypeScript runtime's numbers)."""
+    logits = np.asarray(logits, dtype=dtype)
     shifted = logits - logits.max(axis=-1, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
 

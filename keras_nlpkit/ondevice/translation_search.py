@@ -18,15 +18,10 @@ adjacent (row = sentence · beams + beam):
 
 import numpy as np
 
+from keras_nlpkit.ondevice.on_device_model import log_softmax
+
 # The total of an impossible candidate: finite, so that sums and divisions stay finite.
 IMPOSSIBLE = -1e9
-
-
-def log_softmax(logits):
-    """float32 log-probabilities over the last axis."""
-    logits = np.asarray(logits, np.float32)
-    shifted = logits - logits.max(axis=-1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
 
 
 def top_indices(scores, count):
@@ -112,7 +107,7 @@ def beam_search(step, gather, state, batch, beams, max_length, bos_id, eos_id):
     sentence = np.arange(batch)[:, None]
     for position in range(max_length):
         logits, state = step(tokens.reshape(-1), state, position)
-        log_probs = log_softmax(logits)
+        log_probs = log_softmax(logits, np.float32)
         vocabulary = log_probs.shape[-1]
         candidates = totals[..., None] + log_probs.reshape(batch, beams, vocabulary)
         hold = np.full(vocabulary, IMPOSSIBLE, np.float32)

@@ -12,9 +12,9 @@ from keras_nlpkit.layers.additive_attention import AdditiveAttention
 from keras_nlpkit.layers.dot_product_attention import DotProductAttention
 from keras_nlpkit.layers.lstm import LSTM
 from keras_nlpkit.layers.masking import masked_softmax
+from keras_nlpkit.tokenizers.sentence_piece_model import PAD_ID
 
 ATTENTIONS = ("additive", "general")
-PAD_ID = 0
 
 
 @nlpkit_export("keras_nlpkit.models.RNNTranslator")

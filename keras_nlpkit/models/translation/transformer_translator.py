@@ -9,8 +9,7 @@ from keras_nlpkit.checks import check_rate
 from keras_nlpkit.layers.token_and_position_embedding import TokenAndPositionEmbedding
 from keras_nlpkit.layers.transformer_decoder_block import TransformerDecoderBlock
 from keras_nlpkit.layers.transformer_encoder_block import TransformerEncoderBlock
-
-PAD_ID = 0  # padding on both sides (the SentencePiece models reserve it)
+from keras_nlpkit.tokenizers.sentence_piece_model import PAD_ID
 
 
 @nlpkit_export("keras_nlpkit.models.TransformerTranslator")
