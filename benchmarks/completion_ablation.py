@@ -180,9 +180,16 @@ class Completer:
     """The network (int8 TFLite, via `QueryCompleter`) mixed with a `CountModel`."""
 
     def __init__(
-        self, network, lexicon, counts, weight=0.65, bins=None, renorm=False, oov="count",
+        self,
+        network,
+        lexicon,
+        counts,
+        weight=0.65,
+        bins=None,
+        renorm=False,
+        oov="count",
         savings=False,
-    ):  # fmt: skip
+    ):
         self.network, self.lexicon, self.counts = network, lexicon, counts
         self.weight, self.bins, self.renorm, self.oov = weight, bins, renorm, oov
         self.savings = savings

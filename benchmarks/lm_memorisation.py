@@ -35,9 +35,15 @@ def main(argv=None):
     args = p.parse_args(argv)
 
     stream = np.load(Path(args.kn_run) / "train_ids.npy")
+    vocabulary = (Path(args.kn_run) / "tokenizer.json").read_text(encoding="utf-8")
     start = len(stream) // 2
     ids = stream[start : start + args.words]
     for run in args.runs:
+        if (Path(run) / "tokenizer.json").read_text(encoding="utf-8") != vocabulary:
+            raise ValueError(
+                f"--runs: {run!r} has another vocabulary than --kn-run {args.kn_run!r}, "
+                "so its training stream is not the one saved there"
+            )
         config = lm.LMConfig(**training.read_run(run, lm.RECIPE)["config"])
         model = keras.saving.load_model(Path(run) / training.MODEL_FILE)
         seen = math.exp(lm.keras_nll(model, ids, config) / len(ids))
