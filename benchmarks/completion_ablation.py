@@ -22,6 +22,10 @@ Rows (each alone on top of `baseline`; `all` stacks the ones named in --all):
                 three discounts per level from the count-of-counts (Chen & Goodman)
   4gram         4-gram counts (with mkn)
   oov-context   `<unk>` spread like the counts spread their mass over OOV words
+  oracle        not a completer: each word typed with whichever constant weight in
+                ORACLE_WEIGHTS (0 = the network alone, 1 = the counts alone) costs it
+                the fewest keystrokes, chosen in hindsight. An upper bound for any
+                context- or prefix-dependent mixing of these two models.
   savings       the strip ranked by expected keystrokes saved, p(w) * (len(w) - typed),
                 instead of by p(w) (the peer is measured ranked the same way too)
   dictionary    the lexicon extended with symspellpy's English frequency list
@@ -213,6 +217,15 @@ class Completer:
             self._last = (prev, (pn, pc, stats, cum))
         return self._last[1]
 
+    def word_logprob(self, previous_words, word):
+        """log p(word | previous words, the next token is a lexicon word): the strip's
+        mixture at an empty prefix, renormalised over the lexicon (`</s>` and words
+        outside it are not shown, so they are left out of the perplexity)."""
+        pn, pc, stats, _ = self.components(tuple(previous_words))
+        lam = self.weight if self.bins is None else self.bins.get(bin_of(stats), self.weight)
+        mixed = (1 - lam) * pn + lam * pc
+        return math.log(mixed[self.lexicon.index[word]] / mixed.sum())
+
     def suggest(self, previous_words, prefix, k=3):
         pn, pc, stats, (cn, cc) = self.components(tuple(previous_words))
         lo, hi = self.lexicon.range(prefix)
@@ -289,6 +302,53 @@ def measure(suggest, queries, k):
         "next_word@1": r["next_word_accuracy@1"],
         "next_word@3": r[f"next_word_accuracy@{k}"],
     }
+
+
+def lexicon_perplexity(completer, queries):
+    """exp of the mean -log p(w | previous words) over the query words in the
+    completer's lexicon (`Completer.word_logprob`), and the share of words covered."""
+    total, covered, count = 0.0, 0, 0
+    for query in queries:
+        words = query.split()
+        for i, word in enumerate(words):
+            count += 1
+            if word in completer.lexicon.index:
+                total -= completer.word_logprob(words[:i], word)
+                covered += 1
+    return round(math.exp(total / covered), 2), round(covered / count, 4)
+
+
+def fmt(x):
+    return "–" if x is None else f"{x:.4f}"
+
+
+ORACLE_WEIGHTS = (0.0, 0.2, 0.4, 0.65, 0.8, 1.0)
+
+
+def word_keystrokes(suggest, previous, word, is_last, k):
+    """One word's keystrokes as `simulate_typing` counts them (METRICS.md)."""
+    for p in range(len(word)):
+        if word in suggest(previous, word[:p], k)[:k]:
+            return p + 1
+    return len(word) + (0 if is_last else 1)
+
+
+def oracle(completers, queries, k):
+    """KSR and next-word@k when every word takes, in hindsight, whichever completer
+    types it in the fewest keystrokes (the context before it is the query's own, so
+    words are independent and the per-word choice is the best any switching rule
+    between these completers could do)."""
+    keystrokes = characters = words = nextk = 0
+    for query in queries:
+        tokens = query.split()
+        characters += len(" ".join(tokens))
+        for i, word in enumerate(tokens):
+            previous, last = tuple(tokens[:i]), i == len(tokens) - 1
+            costs = [word_keystrokes(c.suggest, previous, word, last, k) for c in completers]
+            keystrokes += min(costs)
+            nextk += any(word in c.suggest(previous, "", k)[:k] for c in completers)
+            words += 1
+    return {"ksr": 1 - keystrokes / characters, "next_word@1": None, "next_word@3": nextk / words}
 
 
 DEFAULT_ROWS = "baseline,weight=0,weight=1,mkn,4gram,renorm,oov-context,dictionary,extra,all"
@@ -387,8 +447,18 @@ def main(argv=None):
     for row in args.rows.split(","):
         features = args.all.split(",") if row == "all" else ([] if row == "baseline" else [row])
         t = time.time()
-        completer = build(features)
-        r = measure(completer.suggest, queries, args.k)
+        if row == "oracle":
+            base = build([])
+            completer = base
+            weights = [
+                Completer(network, base.lexicon, base.counts, weight=w) for w in ORACLE_WEIGHTS
+            ]
+            r = oracle(weights, queries, args.k)
+            r["perplexity"] = r["lexicon_coverage"] = None
+        else:
+            completer = build(features)
+            r = measure(completer.suggest, queries, args.k)
+            r["perplexity"], r["lexicon_coverage"] = lexicon_perplexity(completer, queries)
         same = peer["train+extra"] if "extra" in features and extra else peer["train"]
         r.update(
             row=row,
@@ -399,9 +469,9 @@ def main(argv=None):
             seconds=round(time.time() - t, 1),
         )
         line = (
-            f"{row:14s} KSR {r['ksr']:.4f}  next-word@1 {r['next_word@1']:.4f}  "
+            f"{row:14s} KSR {r['ksr']:.4f}  next-word@1 {fmt(r['next_word@1'])}  "
             f"@3 {r['next_word@3']:.4f}  vs peer (same text) {r['vs_peer_ksr']:+.4f} / "
-            f"{r['vs_peer_next_word3']:+.4f}"
+            f"{r['vs_peer_next_word3']:+.4f}  perplexity {r['perplexity']}"
         )
         if "savings" in features:
             gap = round(r["ksr"] - peer["train+savings"]["ksr"], 4)
