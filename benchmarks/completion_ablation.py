@@ -325,12 +325,13 @@ def fmt(x):
 ORACLE_WEIGHTS = (0.0, 0.2, 0.4, 0.65, 0.8, 1.0)
 
 
-def word_keystrokes(suggest, previous, word, is_last, k):
-    """One word's keystrokes as `simulate_typing` counts them (METRICS.md)."""
+def tapped_at(suggest, previous, word, k):
+    """How many characters of `word` are typed before it is shown (and tapped), or None
+    if it never is: `simulate_typing`'s loop over one word (METRICS.md)."""
     for p in range(len(word)):
         if word in suggest(previous, word[:p], k)[:k]:
-            return p + 1
-    return len(word) + (0 if is_last else 1)
+            return p
+    return None
 
 
 def oracle(completers, queries, k):
@@ -343,10 +344,10 @@ def oracle(completers, queries, k):
         tokens = query.split()
         characters += len(" ".join(tokens))
         for i, word in enumerate(tokens):
-            previous, last = tuple(tokens[:i]), i == len(tokens) - 1
-            costs = [word_keystrokes(c.suggest, previous, word, last, k) for c in completers]
-            keystrokes += min(costs)
-            nextk += any(word in c.suggest(previous, "", k)[:k] for c in completers)
+            taps = [tapped_at(c.suggest, tuple(tokens[:i]), word, k) for c in completers]
+            typed = len(word) + (0 if i == len(tokens) - 1 else 1)  # typed out, no tap
+            keystrokes += min(typed if p is None else p + 1 for p in taps)
+            nextk += 0 in taps  # shown before its first character
             words += 1
     return {"ksr": 1 - keystrokes / characters, "next_word@1": None, "next_word@3": nextk / words}
 
@@ -448,10 +449,10 @@ def main(argv=None):
         features = args.all.split(",") if row == "all" else ([] if row == "baseline" else [row])
         t = time.time()
         if row == "oracle":
-            base = build([])
-            completer = base
+            completer = build([])
             weights = [
-                Completer(network, base.lexicon, base.counts, weight=w) for w in ORACLE_WEIGHTS
+                Completer(network, completer.lexicon, completer.counts, weight=w)
+                for w in ORACLE_WEIGHTS
             ]
             r = oracle(weights, queries, args.k)
             r["perplexity"] = r["lexicon_coverage"] = None
